@@ -1,0 +1,120 @@
+"""``compare``: deterministic functions, checked value by value against the reference.
+
+Also checks, when the spec asks: the inputs a function updates in place (BatchNorm's
+running statistics), that an in-place function returns its argument, that inputs meant
+to be left alone are unchanged, and the autograd gradients through the output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from grader.checks import Outcome, comparable, fail
+from grader.compare import mismatches, plain
+from grader.inputs import live, make_inputs, resolve
+from grader.spec import CompareTest, ExerciseSpec
+from grader.student_code import StudentCode
+from grader.tree import as_leaves, detached, flat_tensors
+
+
+def run(test: CompareTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
+    problems: list[str] = []
+    outputs: list[str] = []
+    for dtype in test.dtypes or [None]:
+        label = f" ({dtype})" if dtype else ""
+        inputs = make_inputs(test.inputs, test.seed, dtype)
+        if test.sweep:
+            got, expected = _sweep(test, exercise, code, inputs)
+            problems += mismatches(got, expected, rtol=test.rtol, atol=test.atol, where=f"the values{label}")
+            continue
+        reference = resolve(test.reference)
+        ref_inputs = live(inputs)
+        for name in test.grad_wrt:
+            ref_inputs[name] = as_leaves(ref_inputs[name])
+        ref_grad_inputs = {f"{n}{path}": t for n in test.grad_wrt for path, t in flat_tensors(ref_inputs[n])}
+        expected = reference(**ref_inputs)
+        cotangent = _cotangent(expected, test.seed) if test.grad_wrt else None
+        grad = {"wrt": test.grad_wrt, "cotangent": cotangent} if test.grad_wrt else None
+        result = _call_chain(test, exercise, code, inputs, grad)
+        outputs.append(result.output)
+        problems += mismatches(comparable(result.value), detached(expected), rtol=test.rtol, atol=test.atol,
+                               where=f"the output{label}", device=_device_of(inputs))
+        for name in test.compare_inputs:
+            problems += mismatches(result.args_after["kwargs"].get(name), detached(ref_inputs[name]), rtol=test.rtol,
+                                   atol=test.atol, where=f"{name} after the call{label}")
+        if test.in_place and result.returned_arg != test.in_place:
+            problems.append(f"the function must modify {test.in_place} in place and return it, but returned another object")
+        for name in test.unchanged:
+            problems += [f"{name} was changed by the call{label}; work on a copy" for _ in
+                         mismatches(result.args_after["kwargs"].get(name), inputs[name], rtol=0, atol=0)[:1]]
+        if grad:
+            problems += _grad_problems(result.grads, expected, ref_grad_inputs, cotangent, test, label)
+    return fail(problems, "".join(outputs))
+
+
+def _call_chain(test: CompareTest, exercise: ExerciseSpec, code: StudentCode, inputs: dict[str, Any],
+                grad: dict[str, Any] | None):
+    """Call the function with every input as a keyword, or run the spec's chain of calls."""
+    needs_args = bool(test.compare_inputs or test.unchanged or test.in_place)
+    if not test.calls:
+        return code.call(exercise, test.function, kwargs=inputs, return_args=needs_args, grad=grad, seed=test.seed)
+    saved: dict[str, Any] = dict(inputs)
+    result = None
+    for i, step in enumerate(test.calls):
+        last = i == len(test.calls) - 1
+        args = [_lookup(saved, a) for a in step.args]
+        kwargs = {k: _lookup(saved, v) for k, v in step.kwargs.items()}
+        result = code.call(exercise, step.function, args, kwargs, return_args=last and needs_args,
+                           grad=grad if last else None, seed=test.seed)
+        if step.save:
+            saved[step.save] = plain(result.value)
+    assert result is not None
+    return result
+
+
+def _lookup(saved: dict[str, Any], ref: str) -> Any:
+    """``name`` or ``name[i]``: an input, or an item of an earlier call's result."""
+    name, _, index = ref.partition("[")
+    value = saved[name]
+    return value[int(index.rstrip("]"))] if index else value
+
+
+def _sweep(test: CompareTest, exercise: ExerciseSpec, code: StudentCode, inputs: dict[str, Any]):
+    (arg, (start, stop)), = test.sweep.items()
+    reference = resolve(test.reference)
+    got, expected = [], []
+    for value in range(start, stop):
+        kwargs = {**inputs, arg: value}
+        expected.append(reference(**live(kwargs)))
+        got.append(code.call(exercise, test.function, kwargs=kwargs, seed=test.seed).value)
+    return got, expected
+
+
+def _cotangent(expected: Any, seed: int) -> torch.Tensor:
+    out = expected[0] if isinstance(expected, tuple) else expected
+    g = torch.Generator().manual_seed(seed + 1)
+    return torch.randn(out.shape, generator=g, dtype=torch.float64).to(out.dtype)
+
+
+def _grad_problems(got: dict[str, Any] | None, expected: Any, ref_inputs: dict[str, torch.Tensor],
+                   cotangent: torch.Tensor, test: CompareTest, label: str) -> list[str]:
+    if got is None or "error" in got:
+        return [f"gradients could not be computed{label}: {(got or {}).get('error', 'no gradients came back')}"]
+    out = expected[0] if isinstance(expected, tuple) else expected
+    names = list(ref_inputs)
+    ref_grads = torch.autograd.grad(out, [ref_inputs[n] for n in names], cotangent, allow_unused=True)
+    problems: list[str] = []
+    for name, ref in zip(names, ref_grads):
+        if ref is None:
+            continue
+        if got.get(name) is None:
+            problems.append(f"the output does not depend on {name} through autograd{label}")
+            continue
+        problems += mismatches(got[name], ref.detach(), rtol=test.rtol, atol=test.atol, where=f"the gradient wrt {name}{label}")
+    return problems
+
+
+def _device_of(inputs: dict[str, Any]) -> str | None:
+    return next((str(v.device) for v in inputs.values() if isinstance(v, torch.Tensor)), None)

@@ -1,0 +1,59 @@
+"""``cuda_agreement``: the student's code must give the same answers on CPU and CUDA.
+
+The same inputs run once on each device with TF32 off (the worker turns it off before
+every call). Without a CUDA device the check reports ``skipped: no CUDA device``; it is
+never passed silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from grader.checks import Outcome, fail
+from grader.compare import mismatches, plain
+from grader.inputs import make_inputs
+from grader.protocol import GeneratorSeed, Received
+from grader.spec import CudaAgreementTest, ExerciseSpec
+from grader.student_code import StudentCode
+
+
+def run(test: CudaAgreementTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
+    if not torch.cuda.is_available():
+        return Outcome(False, "no CUDA device", status="skipped")
+    inputs = make_inputs(test.inputs, test.seed)
+    on_cpu = code.call(exercise, test.function, kwargs=inputs, seed=test.seed)
+    on_cuda = code.call(exercise, test.function, kwargs=_to_cuda(inputs), seed=test.seed)
+    problems = _device_problems(on_cuda.value)
+    if test.random:
+        problems += [m for m in mismatches(_shapes(on_cuda.value), _shapes(on_cpu.value), where="the CUDA output")]
+    else:
+        problems += mismatches(on_cuda.value, plain(on_cpu.value), rtol=test.rtol, atol=test.atol, where="the CUDA output")
+    return fail(problems, on_cpu.output + on_cuda.output)
+
+
+def _to_cuda(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.to("cuda")
+    if isinstance(value, GeneratorSeed):
+        return GeneratorSeed(value.seed, "cuda")
+    if isinstance(value, list):
+        return [_to_cuda(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_cuda(v) for k, v in value.items()}
+    return value
+
+
+def _device_problems(value: Any) -> list[str]:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return [f"output {i} is on {v.device}, expected the input's device (cuda)" for i, v in enumerate(values)
+            if isinstance(v, Received) and not v.device.startswith("cuda")]
+
+
+def _shapes(value: Any) -> Any:
+    if isinstance(value, Received):
+        return [list(value.tensor.shape), str(value.tensor.dtype)]
+    if isinstance(value, (list, tuple)):
+        return [_shapes(v) for v in value]
+    return value

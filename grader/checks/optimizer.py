@@ -1,0 +1,45 @@
+"""``optimizer``: step the student's optimizer and the reference on the same gradients.
+
+The gradients for every step are drawn in the trusted process from the test's seed, so
+both optimizers see identical inputs and any difference is the update rule's. The
+parameters are compared after every step, and the first step that differs is reported.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from grader.checks import Outcome
+from grader.compare import mismatches
+from grader.inputs import make_inputs, resolve
+from grader.spec import ExerciseSpec, OptimizerTest
+from grader.student_code import StudentCode
+
+
+def run(test: OptimizerTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
+    output = ""
+    for dtype in test.dtypes:
+        params = list(make_inputs(test.params, test.seed, dtype).values())
+        rng = torch.Generator().manual_seed(test.seed + 1)
+        grads = [[torch.randn(p.shape, generator=rng, dtype=torch.float64).to(p.dtype) for p in params]
+                 for _ in range(test.steps)]
+
+        ref_params = [p.clone().requires_grad_(True) for p in params]
+        reference = resolve(test.reference)(ref_params, **test.options)
+
+        handle = code.put([p.clone().requires_grad_(True) for p in params])
+        made = code.call(exercise, test.cls, [handle], dict(test.options), keep=True, seed=test.seed)
+        output += made.output
+        optimizer = made.value
+        for step, step_grads in enumerate(grads, start=1):
+            for p, g in zip(ref_params, step_grads):
+                p.grad = g.clone()
+            reference.step()
+            code.set_grads(handle, step_grads)
+            output += code.call(exercise, "step", method_of=optimizer, seed=test.seed).output
+            got = code.get(handle)
+            problems = mismatches(got, [p.detach() for p in ref_params], rtol=test.rtol, atol=test.atol,
+                                  where=f"the parameters after step {step} ({dtype})")
+            if problems:
+                return Outcome(False, f"diverged from the reference at step {step} of {test.steps}: " + "; ".join(problems[:2]), output=output)
+    return Outcome(True, output=output)

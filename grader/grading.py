@@ -1,0 +1,117 @@
+"""Grading: spec + submission -> worker -> checks -> results.
+
+:func:`grade` runs every selected test of every selected exercise against one
+submission and returns a :class:`grader.results.Report`. One worker serves the whole
+submission; a test that times out or crashes it scores 0 and the next test gets a
+fresh worker. Whatever the student's code does, this function returns a report; it
+raises only when the grader itself cannot run (a reference that fails, say).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import time
+from typing import Callable
+
+from grader import __version__
+from grader.checks import Outcome, check_for
+from grader.limits import DEFAULT_LIMITS, Limits
+from grader.results import ExerciseResult, Report, TestResult
+from grader.sandbox import WorkerFailure
+from grader.spec import ExerciseSpec, LoadedSpec
+from grader.student_code import StudentCode, StudentError
+from grader.submission import Submission
+
+ProgressHook = Callable[[TestResult], None]
+
+
+def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = True,
+          limits: Limits = DEFAULT_LIMITS, on_result: ProgressHook | None = None) -> Report:
+    """Grade ``submission`` against ``specs``; ``hidden=False`` runs only visible tests (``check``)."""
+    started = _dt.datetime.now(_dt.timezone.utc)
+    t0 = time.perf_counter()
+    merged = _limits_for(specs, limits)
+    code = StudentCode(submission.files, merged)
+    code.start()  # the worker imports torch while this process does the same
+    import torch
+
+    exercises: list[ExerciseResult] = []
+    try:
+        for loaded in specs:
+            spec = loaded.spec
+            results = []
+            for test in spec.tests:
+                if not hidden and not test.visible:
+                    continue
+                result = _run_test(test, spec, code)
+                results.append(result)
+                if on_result:
+                    on_result(result)
+            exercises.append(ExerciseResult(id=spec.id, title=spec.title, spec_sha256=loaded.sha256, tests=results))
+        output = code.output()
+    finally:
+        code.close()
+    return Report(
+        submission=submission.name,
+        submission_sha256=submission.sha256,
+        mode="grade" if hidden else "check",
+        grader_version=__version__,
+        torch_version=code.torch_version or torch.__version__,
+        python_version=platform.python_version(),
+        device="cuda: " + torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        isolation="separate process, rlimits (address space, CPU, file size, open files), minimal environment, temporary directory",
+        started_at=started.isoformat(timespec="seconds"),
+        execution_time=round(time.perf_counter() - t0, 3),
+        worker_startup_seconds=round(code.startup_seconds, 3),
+        exercises=exercises,
+        output=output,
+    )
+
+
+def _limits_for(specs: list[LoadedSpec], limits: Limits) -> Limits:
+    """The defaults, raised where any selected spec asks for more (one worker serves them all)."""
+    merged = limits
+    for loaded in specs:
+        if loaded.spec.limits is not None:
+            wanted = merged.merged(loaded.spec.limits)
+            merged = merged.model_copy(update={k: max(getattr(merged, k), getattr(wanted, k)) for k in Limits.model_fields})
+    return merged
+
+
+def _run_test(test, spec: ExerciseSpec, code: StudentCode) -> TestResult:
+    t0 = time.perf_counter()
+    try:
+        outcome = check_for(test.kind)(test, spec, code)
+    except StudentError as exc:
+        outcome = _student_error_outcome(exc, test)
+    except WorkerFailure as exc:
+        outcome = Outcome(False, str(exc), status=exc.verdict, output=exc.output)
+    status = outcome.status or ("passed" if outcome.passed else "failed")
+    if status in ("skipped", "not applicable"):
+        score, max_score = (test.points, test.points) if status == "not applicable" else (0.0, 0.0)
+    else:
+        score, max_score = (test.points if status == "passed" else 0.0), test.points
+    return TestResult(
+        exercise=spec.id, name=test.name, kind=test.kind, status=status, score=score, max_score=max_score,
+        visibility=test.visibility, message=outcome.message,
+        feedback=test.feedback if status not in ("passed", "skipped", "not applicable") else "",
+        output=outcome.output[:4000], seconds=round(time.perf_counter() - t0, 4),
+    )
+
+
+def _student_error_outcome(exc: StudentError, test) -> Outcome:
+    where = f"{exc.function} " if exc.function else ""
+    if exc.kind == "NotImplementedError":
+        return Outcome(False, f"{where or 'the code '}is not implemented yet (it raises NotImplementedError)",
+                       status="not implemented", output=exc.output)
+    if exc.kind == "ForbiddenCall":
+        return Outcome(False, f"{where}calls {exc.message}", status="forbidden", output=exc.output)
+    if exc.kind == "MemoryError" or "can't allocate memory" in exc.message:
+        return Outcome(False, f"{where}ran out of memory (the worker's memory limit): {exc.message}",
+                       status="memory limit", output=exc.output)
+    message = exc.message if exc.kind in ("MissingFile",) or exc.message.startswith("importing ") else f"{where}raised {exc.kind}: {exc.message}"
+    if exc.traceback:
+        message += "\n" + exc.traceback.rstrip()
+    return Outcome(False, message, status="error", output=exc.output)
+

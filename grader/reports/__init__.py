@@ -1,0 +1,16 @@
+"""Reports rendered from a :class:`grader.results.Report`: text, JSON, Gradescope."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from grader.reports.gradescope import render_gradescope
+from grader.reports.json_report import render_json
+from grader.reports.text import render_text
+from grader.results import Report
+
+FORMATS: dict[str, Callable[[Report], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "gradescope": render_gradescope,
+}

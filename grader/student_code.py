@@ -1,0 +1,172 @@
+"""The trusted process's handle on a submission's code, which lives in a worker.
+
+Checks call student functions through :class:`StudentCode` as if they were local, but
+every call is a request to the worker: inputs go out, plain data comes back. It keeps
+the per-submission time budget, restarts a fresh worker after a timeout or a crash (so
+one bad test does not sink the rest), and turns the worker's reports into exceptions
+that the grading loop maps to verdicts.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.limits import Limits
+from grader.protocol import Handle
+from grader.sandbox import Worker, WorkerFailure, WorkerTimeout
+from grader.spec import ExerciseSpec
+
+
+class StudentError(Exception):
+    """The student's code raised, or could not be imported. Carries what the worker saw."""
+
+    def __init__(self, kind: str, message: str, traceback: str | None = None, output: str = "",
+                 function: str = "", mro: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.traceback, self.output, self.function = kind, message, traceback, output, function
+        self.mro = mro or [kind]
+
+
+class BudgetExhausted(WorkerFailure):
+    verdict = "timeout"
+
+
+@dataclass
+class CallResult:
+    """What came back from one call: the value, and the inputs as they were afterwards."""
+
+    value: Any
+    output: str = ""
+    returned_arg: int | str | None = None
+    args_after: dict[str, Any] = field(default_factory=dict)
+    grads: dict[str, Any] | None = None
+
+
+class StudentCode:
+    """Calls into one submission's modules, one worker at a time."""
+
+    def __init__(self, files: dict[str, bytes], limits: Limits) -> None:
+        self.files, self.limits = files, limits
+        self.worker: Worker | None = None
+        self.imported: set[str] = set()
+        self.broken: dict[str, Exception] = {}
+        self.spent = 0.0
+        self.startup_seconds = 0.0
+        self.workers_started = 0
+        self.torch_version = ""
+        self.cuda = False
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start(self) -> None:
+        """Spawn a worker now, so its start-up overlaps with the grader's own work."""
+        if self.worker is None or not self.worker.alive:
+            self.worker = Worker(self.files, self.limits).start()
+            self.workers_started += 1
+            self._ready = False
+
+    def _ready_worker(self) -> Worker:
+        self.start()
+        assert self.worker is not None
+        if not self._ready:
+            hello = self.worker.wait_ready()
+            self.startup_seconds += self.worker.startup_seconds
+            self.torch_version, self.cuda = str(hello.get("torch", "")), bool(hello.get("cuda"))
+            self._ready = True
+            self.imported = set()
+        return self.worker
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+
+    def __enter__(self) -> "StudentCode":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def output(self) -> str:
+        return self.worker.output() if self.worker is not None else ""
+
+    # -- calls ------------------------------------------------------------------------
+    def load(self, exercise: ExerciseSpec) -> None:
+        """Import the exercise's module in the worker (once per worker), or raise why not."""
+        module = exercise.module
+        if module in self.broken:
+            raise self.broken[module]
+        worker = self._ready_worker()
+        if module in self.imported:
+            return
+        if f"{module}.py" not in self.files:
+            err = StudentError("MissingFile", f"{module}.py is not in the submission; add it (the stub is {module}.py)")
+            self.broken[module] = err
+            raise err
+        try:
+            reply = self._timed(worker, {"op": "import", "module": module, "forbid": exercise.forbidden()})
+        except WorkerFailure as exc:
+            failure = type(exc)(f"importing {module}.py: {exc}", exc.output)
+            self.broken[module] = failure
+            raise failure from None
+        if "error" in reply:
+            e = reply["error"]
+            err = StudentError(e["type"], f"importing {module}.py failed: {e['type']}: {e['message']}", e.get("traceback"), reply.get("output", ""))
+            self.broken[module] = err
+            raise err
+        self.imported.add(module)
+
+    def call(self, exercise: ExerciseSpec, function: str, args: list[Any] | None = None,
+             kwargs: dict[str, Any] | None = None, *, method_of: Handle | None = None, keep: bool = False,
+             return_args: bool = False, grad: dict[str, Any] | None = None, seed: int = 0) -> CallResult:
+        """Call ``function`` of the exercise's module (or a method of a kept object) in the worker."""
+        self.load(exercise)
+        if method_of is None:
+            spec = exercise.function(function.split(".")[0])
+            target: Any = f"{exercise.module}:{function}"
+            forbid, opaque = list(spec.forbid), list(spec.opaque_returns)
+        else:
+            target, forbid, opaque = {"handle": method_of.id, "method": function}, exercise.forbidden(), []
+        request = {
+            "op": "call", "target": target, "args": args or [], "kwargs": kwargs or {}, "keep": keep,
+            "opaque": opaque, "return_args": return_args, "seed": seed,
+            "forbid": forbid,
+        }
+        if grad:
+            request["grad"] = grad
+        reply = self._timed(self._ready_worker(), request)
+        if "error" in reply:
+            e = reply["error"]
+            raise StudentError(e["type"], e["message"], e.get("traceback"), reply.get("output", ""), function, e.get("mro"))
+        return CallResult(
+            value=reply.get("value"), output=reply.get("output", ""),
+            returned_arg=reply.get("returned_arg") if reply.get("returned_arg") is not None else reply.get("returned_kwarg"),
+            args_after=reply.get("args_after", {}), grads=reply.get("grads"),
+        )
+
+    def set_grads(self, params: Handle, grads: list[Any]) -> None:
+        self._timed(self._ready_worker(), {"op": "set_grad", "handle": params, "grads": grads})
+
+    def put(self, value: Any) -> Handle:
+        """Keep a value (e.g. a list of parameters) in the worker, for later calls to share."""
+        return self._timed(self._ready_worker(), {"op": "put", "value": value})["value"]
+
+    def get(self, handle: Handle) -> Any:
+        return self._timed(self._ready_worker(), {"op": "get", "handle": handle})["value"]
+
+    def _timed(self, worker: Worker, request: dict[str, Any]) -> dict[str, Any]:
+        left = self.limits.submission_seconds - self.spent
+        if left <= 0:
+            raise BudgetExhausted(f"the submission used up its {self.limits.submission_seconds:g} s time budget")
+        timeout = min(self.limits.call_seconds, left)
+        t0 = time.perf_counter()
+        try:
+            return worker.request(request, timeout)
+        except WorkerTimeout as exc:
+            if timeout < self.limits.call_seconds:
+                raise BudgetExhausted(f"the submission used up its {self.limits.submission_seconds:g} s time budget") from exc
+            raise
+        finally:
+            self.spent += time.perf_counter() - t0
+

@@ -1,0 +1,337 @@
+"""The worker: the only process that ever imports or runs student code.
+
+Started by :mod:`grader.sandbox` as ``python -I -m grader.worker REQ_FD REPLY_FD LIMITS``
+inside a fresh temporary directory that holds only the student's files. It reads
+requests from one pipe and answers on another, so whatever the student prints goes
+to the captured stdout/stderr and never into the protocol.
+
+The worker only executes calls and reports what happened. It never sees reference
+outputs, hidden test files or solutions, and it never scores anything: the trusted
+process makes the inputs, computes the references and compares.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import resource
+import sys
+import traceback
+from typing import Any, Callable
+
+from grader import protocol
+from grader.protocol import GeneratorSeed, Handle, ProtocolError
+from grader.tree import as_leaves, flat_tensors, tree_map
+
+#: Characters of student output kept per call; the rest is counted and dropped.
+OUTPUT_CAP = 8192
+
+
+class ForbiddenCall(BaseException):
+    """Raised when student code calls the built-in its exercise asks it to write.
+
+    A BaseException, so ``except Exception`` in student code does not swallow it; the
+    worker also records the trip, so catching it anyway does not help.
+    """
+
+
+class CappedOutput(io.TextIOBase):
+    """A text stream that keeps the first ``cap`` characters and counts the rest."""
+
+    def __init__(self, cap: int = OUTPUT_CAP) -> None:
+        self.cap, self.parts, self.kept, self.dropped = cap, [], 0, 0
+
+    def write(self, s: str) -> int:
+        room = self.cap - self.kept
+        if room > 0:
+            self.parts.append(s[:room])
+            self.kept += min(room, len(s))
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def writable(self) -> bool:
+        return True
+
+    def text(self) -> str:
+        out = "".join(self.parts)
+        if self.dropped:
+            out += f"\n[... {self.dropped} more characters of output were dropped]"
+        return out
+
+
+class Tripwires:
+    """Replaces forbidden built-ins with wrappers that refuse while student code runs."""
+
+    def __init__(self) -> None:
+        self.installed: set[str] = set()
+        self.active: frozenset[str] = frozenset()
+        self.tripped: list[str] = []
+
+    def install(self, paths: list[str]) -> None:
+        for path in paths:
+            if path not in self.installed:
+                self._patch(path)
+                self.installed.add(path)
+
+    def _patch(self, path: str) -> None:
+        owner_path, _, name = path.rpartition(".")
+        owner = _resolve(owner_path)
+        original = getattr(owner, name)
+        wires = self
+
+        def check() -> None:
+            if path in wires.active:
+                wires.tripped.append(path)
+                raise ForbiddenCall(f"{path} is the built-in this exercise asks you to write yourself")
+
+        if isinstance(original, type):
+            replacement: Any = type(original.__name__, (original,), {"__init__": _tripping_init(original, check)})
+        else:
+            def replacement(*args: Any, **kwargs: Any) -> Any:
+                check()
+                return original(*args, **kwargs)
+
+            replacement.__name__ = getattr(original, "__name__", name)
+            replacement.__doc__ = getattr(original, "__doc__", None)
+        setattr(owner, name, replacement)
+
+
+def _tripping_init(cls: type, check: Callable[[], None]) -> Callable[..., None]:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        check()
+        cls.__init__(self, *args, **kwargs)
+
+    return __init__
+
+
+def _resolve(dotted: str) -> Any:
+    """Import the longest importable prefix of a dotted path, then walk attributes."""
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(f"cannot resolve {dotted}")
+
+
+class Worker:
+    """Executes requests against the student's modules and keeps stateful objects."""
+
+    def __init__(self) -> None:
+        import torch
+
+        self.torch = torch
+        self.handles: dict[int, Any] = {}
+        self.tripwires = Tripwires()
+        self.defaults = (torch.get_default_dtype(),)
+
+    # -- request dispatch -------------------------------------------------------------
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "import":
+            return self.op_import(request)
+        if op == "call":
+            return self.op_call(request)
+        if op == "set_grad":
+            return self.op_set_grad(request)
+        if op == "get":
+            return {"value": self._handle(request["handle"])}
+        if op == "put":
+            return {"value": self._store(self._live(request["value"]))}
+        raise ProtocolError(f"unknown op {op!r}")
+
+    def op_import(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.tripwires.install(list(request.get("forbid", [])))
+        module = request["module"]
+        out = CappedOutput()
+        try:
+            with _redirect(out):
+                importlib.import_module(module)
+        except ForbiddenCall as exc:
+            return {"error": _error("ForbiddenCall", str(exc), None), "output": out.text()}
+        except BaseException as exc:  # noqa: BLE001 - any failure of student code is a verdict
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            return {"error": _describe(exc), "output": out.text()}
+        return {"ok": True, "output": out.text()}
+
+    def op_call(self, request: dict[str, Any]) -> dict[str, Any]:
+        fn = self._target(request["target"])
+        args = [self._live(a) for a in request.get("args", [])]
+        kwargs = {k: self._live(v) for k, v in request.get("kwargs", {}).items()}
+        grad = request.get("grad")
+        if grad:
+            for name in grad["wrt"]:
+                kwargs[name] = as_leaves(kwargs[name])
+        self._reset_state(int(request.get("seed", 0)))
+        out = CappedOutput()
+        self.tripwires.active = frozenset(request.get("forbid", []))
+        self.tripwires.tripped = []
+        try:
+            with _redirect(out):
+                result = fn(*args, **kwargs)
+        except ForbiddenCall as exc:
+            return {"error": _error("ForbiddenCall", str(exc), None), "output": out.text()}
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            if self.tripwires.tripped:
+                return {"error": _error("ForbiddenCall", self._trip_message(), None), "output": out.text()}
+            return {"error": _describe(exc), "output": out.text()}
+        finally:
+            self.tripwires.active = frozenset()
+        if self.tripwires.tripped:
+            return {"error": _error("ForbiddenCall", self._trip_message(), None), "output": out.text()}
+
+        reply: dict[str, Any] = {"output": out.text()}
+        reply["returned_arg"] = next((i for i, a in enumerate(args) if result is a and _is_tensor(a)), None)
+        if reply["returned_arg"] is None:
+            reply["returned_kwarg"] = next((k for k, v in kwargs.items() if result is v and _is_tensor(v)), None)
+        opaque = set(request.get("opaque", []))
+        if request.get("keep"):
+            result = self._store(result)
+        elif opaque and isinstance(result, tuple):
+            result = tuple(self._store(v) if i in opaque else v for i, v in enumerate(result))
+        if grad:
+            reply["grads"] = self._grads(result, kwargs, grad)
+        reply["value"] = result
+        if request.get("return_args"):
+            reply["args_after"] = {"args": args, "kwargs": {k: v for k, v in kwargs.items() if _is_tensor(v)}}
+        return reply
+
+    def op_set_grad(self, request: dict[str, Any]) -> dict[str, Any]:
+        params = self._handle(request["handle"])
+        grads = [self._live(g) for g in request["grads"]]
+        for p, g in zip(params, grads):
+            p.grad = None if g is None else g.to(dtype=p.dtype, device=p.device)
+        return {"ok": True}
+
+    # -- helpers ----------------------------------------------------------------------
+    def _grads(self, result: Any, kwargs: dict[str, Any], grad: dict[str, Any]) -> Any:
+        """Gradients of <output, cotangent> with respect to each named input (tensors, or lists/dicts of them)."""
+        torch = self.torch
+        output = result[grad.get("output_index", 0)] if isinstance(result, tuple) else result
+        if not _is_tensor(output) or not output.requires_grad:
+            return {"error": "the output does not depend on the inputs through autograd"}
+        cotangent = self._live(grad["cotangent"])
+        named = [(f"{n}{path}", t) for n in grad["wrt"] for path, t in flat_tensors(kwargs[n])]
+        grads = torch.autograd.grad(output, [t for _, t in named], cotangent, allow_unused=True)
+        return {n: (None if g is None else g.detach()) for (n, _), g in zip(named, grads)}
+
+    def _reset_state(self, seed: int) -> None:
+        """Undo global state a previous call may have changed, then seed the global RNG."""
+        torch = self.torch
+        torch.set_default_dtype(self.defaults[0])
+        torch.set_grad_enabled(True)
+        torch.manual_seed(seed)
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+
+    def _trip_message(self) -> str:
+        return f"{self.tripwires.tripped[0]} is the built-in this exercise asks you to write yourself"
+
+    def _target(self, target: Any) -> Callable[..., Any]:
+        if isinstance(target, dict):
+            obj = self._handle(target["handle"])
+            return getattr(obj, target["method"])
+        module, _, qualname = str(target).partition(":")
+        obj: Any = sys.modules.get(module) or importlib.import_module(module)
+        for attr in qualname.split("."):
+            obj = getattr(obj, attr)
+        return obj
+
+    def _live(self, value: Any) -> Any:
+        """Generators from their seeds, kept objects from their handles."""
+        return tree_map(value, lambda v: v.make() if isinstance(v, GeneratorSeed) else self._handle(v) if isinstance(v, Handle) else v)
+
+    def _store(self, value: Any) -> Handle:
+        hid = len(self.handles) + 1
+        self.handles[hid] = value
+        return Handle(hid, type(value).__name__)
+
+    def _handle(self, ref: Any) -> Any:
+        hid = ref.id if isinstance(ref, Handle) else int(ref)
+        try:
+            return self.handles[hid]
+        except KeyError:
+            raise ProtocolError(f"no object with handle {hid}") from None
+
+
+def _is_tensor(value: Any) -> bool:
+    import torch
+
+    return isinstance(value, torch.Tensor)
+
+
+class _redirect:
+    """Point sys.stdout and sys.stderr at a capped buffer for the duration of a call."""
+
+    def __init__(self, out: CappedOutput) -> None:
+        self.out = out
+
+    def __enter__(self) -> None:
+        self.saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = self.out
+
+    def __exit__(self, *exc: Any) -> None:
+        sys.stdout, sys.stderr = self.saved
+
+
+def _error(kind: str, message: str, tb: str | None, mro: list[str] | None = None) -> dict[str, Any]:
+    return {"type": kind, "message": message[:2000], "traceback": tb, "mro": mro or [kind]}
+
+
+def _describe(exc: BaseException) -> dict[str, Any]:
+    """Describe a student exception, keeping only the frames from the student's files."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(os.getcwd())]
+    tb = "".join(traceback.format_list(frames[-5:])) if frames else None
+    if tb:
+        tb = tb.replace(os.getcwd() + os.sep, "")
+    message = str(exc) if not isinstance(exc, SystemExit) else f"the code called exit({exc.code!r})"
+    return _error(type(exc).__name__, message, tb, [c.__name__ for c in type(exc).__mro__])
+
+
+def _apply_limits(limits: dict[str, Any]) -> None:
+    """Start the CPU clock for student code now, after the worker's own start-up."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    spent = int(used.ru_utime + used.ru_stime) + 1
+    cpu = int(limits.get("cpu_seconds", 0))
+    if cpu:
+        # The hard limit sits one second above the soft one: SIGXCPU can be caught, SIGKILL cannot.
+        resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu, spent + cpu + 1))
+
+
+def main(argv: list[str]) -> int:
+    req_fd, reply_fd = int(argv[0]), int(argv[1])
+    limits = json.loads(argv[2]) if len(argv) > 2 else {}
+    import torch
+
+    torch.set_num_threads(int(limits.get("threads", 1)))
+    worker = Worker()
+    sys.path.insert(0, os.getcwd())
+    hello = {"ready": True, "torch": torch.__version__, "cuda": torch.cuda.is_available(), "pid": os.getpid()}
+    protocol.write_frame(reply_fd, protocol.pack(hello))
+    _apply_limits(limits)
+    while True:
+        try:
+            request = protocol.read_frame(req_fd, live=True)
+        except EOFError:
+            return 0
+        try:
+            reply = worker.handle(request)
+            frame = protocol.pack(reply)
+        except ProtocolError as exc:
+            frame = protocol.pack({"error": _error("OutputRefused", str(exc), None)})
+        except Exception as exc:  # noqa: BLE001 - a request the worker cannot serve is reported
+            frame = protocol.pack({"error": _error("WorkerError", f"{type(exc).__name__}: {exc}", None)})
+        protocol.write_frame(reply_fd, frame)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
