@@ -104,6 +104,25 @@ def _run(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], f
         click.echo(FORMATS[fmt](report), nl=False)
 
 
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--specs", "specs_dir", type=click.Path(path_type=Path), default=Path("exercises"), show_default=True)
+@click.option("--exercise", "exercises", multiple=True, help="only this exercise (repeatable)")
+@click.option("--jobs", type=int, default=2, show_default=True, help="variants graded at once")
+def mistakes(folder: Path, specs_dir: Path, exercises: tuple[str, ...], jobs: int) -> None:
+    """Grade a catalogue of wrong submissions and print which points each loses."""
+    from grader.catalogue import render_table, run_catalogue
+
+    specs = _load(specs_dir, ())
+    try:
+        results = run_catalogue(folder, specs, jobs=jobs, only=list(exercises) or None)
+    except SpecError as exc:
+        raise GraderError(str(exc)) from None
+    click.echo(render_table(results), nl=False)
+    bad = sum(not r.ok for r in results)
+    click.echo(f"\n{len(results)} variants, {bad} not as catalogued")
+
+
 def _specs_dir(submission: Path, given: Path | None) -> Path:
     if given is not None:
         return given

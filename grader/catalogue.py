@@ -1,0 +1,129 @@
+"""The mistake catalogue: realistic wrong submissions and the points each must lose.
+
+A catalogue folder holds one subfolder per exercise id. Each has ``catalogue.yaml``
+listing variants (a ``.py`` file graded as the exercise's module), the exact set of
+tests each must lose, and a phrase the feedback of a lost test must contain, so a
+failing variant is told the likely cause::
+
+    - file: no_receptive_field.py
+      mistake: fans computed without the conv receptive field
+      loses: [fans of a conv weight, uniform values on a conv weight]
+      cause: receptive field
+    - file: correct_via_rand.py
+      mistake: null            # correct but different: must score full marks
+      loses: []
+
+:func:`run_catalogue` grades every variant (hidden tests included) and reports, per
+variant, which tests it lost and whether that matches. ``grader mistakes DIR`` prints
+the table; the test suite asserts it.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from grader.limits import DEFAULT_LIMITS, Limits
+from grader.spec import LoadedSpec, SpecError
+
+
+class Variant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    mistake: str | None = Field(None, description="what is wrong; null for a correct-but-different variant")
+    loses: list[str] = []
+    cause: str | None = Field(None, description="a phrase the feedback of every lost test must contain")
+
+
+@dataclass
+class VariantResult:
+    exercise: str
+    variant: Variant
+    lost: list[str]
+    statuses: dict[str, str]
+    feedback: dict[str, str]
+    score: float
+    max_score: float
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def load_catalogue(folder: Path) -> dict[str, list[Variant]]:
+    """Every ``<exercise>/catalogue.yaml`` under ``folder``, by exercise id."""
+    out: dict[str, list[Variant]] = {}
+    for path in sorted(Path(folder).glob("*/catalogue.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        try:
+            out[path.parent.name] = [Variant.model_validate(v) for v in data]
+        except Exception as exc:
+            raise SpecError(f"{path}: {exc}") from None
+    return out
+
+
+def run_catalogue(folder: Path, specs: list[LoadedSpec], *, limits: Limits = DEFAULT_LIMITS,
+                  jobs: int = 2, only: list[str] | None = None) -> list[VariantResult]:
+    """Grade every variant of every exercise in the catalogue against its spec."""
+    from grader.grading import grade
+    from grader.submission import Submission
+
+    by_id = {s.spec.id: s for s in specs}
+    work = []
+    for exercise, variants in load_catalogue(folder).items():
+        if only and exercise not in only:
+            continue
+        if exercise not in by_id:
+            raise SpecError(f"{folder / exercise}: no exercise spec with id {exercise!r}")
+        for variant in variants:
+            work.append((exercise, variant))
+
+    def one(item: tuple[str, Variant]) -> VariantResult:
+        exercise, variant = item
+        loaded = by_id[exercise]
+        source = (Path(folder) / exercise / variant.file).read_bytes()
+        sub = Submission(name=f"{exercise}/{variant.file}", files={f"{loaded.spec.module}.py": source}, sha256="")
+        report = grade(sub, [loaded], hidden=True, limits=limits)
+        tests = report.tests()
+        lost = [t.name for t in tests if t.score < t.max_score]
+        result = VariantResult(exercise, variant, lost, {t.name: t.status for t in tests},
+                               {t.name: f"{t.message} {t.feedback}" for t in tests if t.name in lost},
+                               report.score, report.max_score)
+        _judge(result, {t.name for t in tests})
+        return result
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, work))
+
+
+def _judge(result: VariantResult, names: set[str]) -> None:
+    expected, got = set(result.variant.loses), set(result.lost)
+    unknown = expected - names
+    if unknown:
+        result.problems.append(f"catalogue names unknown tests: {sorted(unknown)}")
+    if got - expected:
+        result.problems.append(f"also lost: {sorted(got - expected)}")
+    if expected - got:
+        result.problems.append(f"did not lose: {sorted(expected - got)}")
+    cause = result.variant.cause
+    if cause:
+        silent = [n for n in result.lost if cause.lower() not in result.feedback[n].lower()]
+        if silent:
+            result.problems.append(f"feedback of {silent} does not mention {cause!r}")
+
+
+def render_table(results: list[VariantResult]) -> str:
+    """A Markdown table: each variant, what it gets wrong, the points it lost, and the tests."""
+    lines = ["| exercise | variant | mistake | score | lost tests | as catalogued |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        mistake = r.variant.mistake or "(correct, different approach)"
+        lost = ", ".join(f"{n} [{r.statuses[n]}]" for n in r.lost) or "none"
+        verdict = "yes" if r.ok else "NO: " + "; ".join(r.problems)
+        lines.append(f"| {r.exercise} | {r.variant.file} | {mistake} | {r.score:g}/{r.max_score:g} | {lost} | {verdict} |")
+    return "\n".join(lines) + "\n"
