@@ -20,7 +20,7 @@ from grader.limits import DEFAULT_LIMITS, Limits
 from grader.results import ExerciseResult, Report, TestResult
 from grader.sandbox import WorkerFailure
 from grader.spec import ExerciseSpec, LoadedSpec
-from grader.student_code import StudentCode, StudentError
+from grader.student_code import ImportFailed, StudentCode, StudentError
 from grader.submission import Submission
 
 ProgressHook = Callable[[TestResult], None]
@@ -110,7 +110,8 @@ def _student_error_outcome(exc: StudentError, test) -> Outcome:
     if exc.kind == "MemoryError" or "can't allocate memory" in exc.message:
         return Outcome(False, f"{where}ran out of memory (the worker's memory limit): {exc.message}",
                        status="memory limit", output=exc.output)
-    message = exc.message if exc.kind in ("MissingFile",) or exc.message.startswith("importing ") else f"{where}raised {exc.kind}: {exc.message}"
+    plain = isinstance(exc, ImportFailed) or exc.kind == "MissingFunction"
+    message = exc.message if plain else f"{where}raised {exc.kind}: {exc.message}"
     if exc.traceback:
         message += "\n" + exc.traceback.rstrip()
     return Outcome(False, message, status="error", output=exc.output)

@@ -258,6 +258,8 @@ def load_spec(path: Path) -> LoadedSpec:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc.append("kind")
         line = _line_of(node, loc)
         field = _format_loc(loc) or "(top level)"
         raise SpecError(f"{path}:{line}: {field}: {_humanize(err)}") from None
@@ -306,6 +308,8 @@ def _humanize(err: dict[str, Any]) -> str:
         return "is required but missing; add it"
     if kind == "extra_forbidden":
         return "is not a known field; check the spelling"
+    if kind == "union_tag_not_found":
+        return "is required: name a check kind"
     if kind == "union_tag_invalid":
         return f"unknown check kind; use one of: {', '.join(sorted(_UNION_TAGS))}"
     if kind == "string_pattern_mismatch":

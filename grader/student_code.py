@@ -29,6 +29,10 @@ class StudentError(Exception):
         self.mro = mro or [kind]
 
 
+class ImportFailed(StudentError):
+    """The exercise's module is missing or failed to import; every test of it is lost."""
+
+
 class BudgetExhausted(WorkerFailure):
     verdict = "timeout"
 
@@ -101,7 +105,7 @@ class StudentCode:
         if module in self.imported:
             return
         if f"{module}.py" not in self.files:
-            err = StudentError("MissingFile", f"{module}.py is not in the submission; add it (the stub is {module}.py)")
+            err = ImportFailed("MissingFile", f"{module}.py is not in the submission; add it (the stub is {module}.py)")
             self.broken[module] = err
             raise err
         try:
@@ -112,7 +116,7 @@ class StudentCode:
             raise failure from None
         if "error" in reply:
             e = reply["error"]
-            err = StudentError(e["type"], f"importing {module}.py failed: {e['type']}: {e['message']}", e.get("traceback"), reply.get("output", ""))
+            err = ImportFailed(e["type"], f"importing {module}.py failed: {e['type']}: {e['message']}", e.get("traceback"), reply.get("output", ""))
             self.broken[module] = err
             raise err
         self.imported.add(module)

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from grader.checks import Outcome, fail
+from grader.checks import Outcome, comparable, fail
 from grader.compare import mismatches, plain
 from grader.inputs import make_inputs
 from grader.protocol import GeneratorSeed, Received
@@ -25,11 +25,13 @@ def run(test: CudaAgreementTest, exercise: ExerciseSpec, code: StudentCode) -> O
     inputs = make_inputs(test.inputs, test.seed)
     on_cpu = code.call(exercise, test.function, kwargs=inputs, seed=test.seed)
     on_cuda = code.call(exercise, test.function, kwargs=_to_cuda(inputs), seed=test.seed)
-    problems = _device_problems(on_cuda.value)
+    # Opaque results (a cache kept in the worker) come back as handles; compare the rest.
+    cpu_value, cuda_value = comparable(on_cpu.value), comparable(on_cuda.value)
+    problems = _device_problems(cuda_value)
     if test.random:
-        problems += [m for m in mismatches(_shapes(on_cuda.value), _shapes(on_cpu.value), where="the CUDA output")]
+        problems += [m for m in mismatches(_shapes(cuda_value), _shapes(cpu_value), where="the CUDA output")]
     else:
-        problems += mismatches(on_cuda.value, plain(on_cpu.value), rtol=test.rtol, atol=test.atol, where="the CUDA output")
+        problems += mismatches(cuda_value, plain(cpu_value), rtol=test.rtol, atol=test.atol, where="the CUDA output")
     return fail(problems, on_cpu.output + on_cuda.output)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from grader.checks import Outcome
 from grader.inputs import make_inputs
 from grader.spec import ExerciseSpec, RaisesTest
-from grader.student_code import StudentCode, StudentError
+from grader.student_code import ImportFailed, StudentCode, StudentError
 
 
 def run(test: RaisesTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
@@ -14,7 +14,7 @@ def run(test: RaisesTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
     try:
         result = code.call(exercise, test.function, kwargs=inputs, seed=test.seed)
     except StudentError as exc:
-        if exc.kind in ("NotImplementedError", "ForbiddenCall"):
+        if isinstance(exc, ImportFailed) or exc.kind in ("NotImplementedError", "ForbiddenCall", "MissingFunction"):
             raise
         if test.exception in exc.mro:
             return Outcome(True, output=exc.output)

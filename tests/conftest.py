@@ -1,0 +1,45 @@
+"""Shared fixtures: the repository's specs and solutions, and helpers to grade files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.grading import grade
+from grader.limits import Limits
+from grader.results import Report
+from grader.spec import LoadedSpec, load_specs
+from grader.submission import load_submission
+
+ROOT = Path(__file__).resolve().parent.parent
+EXERCISES = ROOT / "exercises"
+SOLUTIONS = ROOT / "solutions"
+#: Short limits so that tests of hanging code stay quick.
+FAST_LIMITS = Limits(call_seconds=3.0, submission_seconds=60.0)
+
+
+@pytest.fixture(scope="session")
+def all_specs() -> list[LoadedSpec]:
+    return load_specs(EXERCISES)
+
+
+@pytest.fixture(scope="session")
+def xavier_spec() -> list[LoadedSpec]:
+    return load_specs(EXERCISES, ["xavier"])
+
+
+def solution_copy(tmp_path: Path) -> Path:
+    """A copy of solutions/ to break one file of."""
+    dest = tmp_path / "submission"
+    shutil.copytree(SOLUTIONS, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def grade_dir(path: Path, specs: list[LoadedSpec], *, hidden: bool = True, limits: Limits = FAST_LIMITS) -> Report:
+    return grade(load_submission(path), specs, hidden=hidden, limits=limits)
+
+
+def by_name(report: Report) -> dict[str, object]:
+    return {f"{t.exercise}: {t.name}": t for t in report.tests()}

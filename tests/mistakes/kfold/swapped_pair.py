@@ -1,0 +1,18 @@
+"""Returns (validation, train) instead of (train, validation)."""
+
+import torch
+
+
+def kfold_split(n, k, shuffle=False, generator=None):
+    if k < 2 or k > n:
+        raise ValueError("need 2 <= k <= n")
+    order = torch.randperm(n, generator=generator).tolist() if shuffle else list(range(n))
+    folds = []
+    start = 0
+    for i in range(k):
+        size = n // k + (1 if i < n % k else 0)
+        validation = sorted(order[start:start + size])
+        train = sorted(set(range(n)) - set(validation))
+        folds.append((validation, train))
+        start += size
+    return folds

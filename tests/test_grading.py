@@ -1,0 +1,131 @@
+"""Grading end to end through the worker: full marks, zero marks, and broken submissions that
+lose exactly the tests they affect while everything else is still graded."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import SOLUTIONS, by_name, grade_dir, solution_copy
+from grader.stubs import build
+
+XAVIER = SOLUTIONS / "xavier_init.py"
+
+
+def test_solutions_score_full_marks(all_specs):
+    report = grade_dir(SOLUTIONS, all_specs)
+    lost = [(t.exercise, t.name, t.status, t.message) for t in report.tests() if t.score < t.max_score]
+    assert lost == []
+    assert report.score == report.max_score > 0
+    skipped = [t for t in report.tests() if t.status == "skipped"]
+    assert all(t.kind == "cuda_agreement" and t.message == "no CUDA device" for t in skipped)
+
+
+def test_untouched_stubs_score_zero_with_not_implemented_everywhere(tmp_path, all_specs):
+    build(all_specs, tmp_path)
+    report = grade_dir(tmp_path / "student", all_specs)
+    graded = [t for t in report.tests() if t.status != "skipped"]
+    assert report.score == 0
+    assert {t.status for t in graded} == {"not implemented"}, {(t.name, t.status, t.message) for t in graded}
+    assert all("is not implemented yet" in t.message for t in graded)
+
+
+def _grade_with(tmp_path, specs, source: str):
+    sub = solution_copy(tmp_path)
+    (sub / "xavier_init.py").write_text(source)
+    return grade_dir(sub, specs)
+
+
+def _lost(report):
+    return {t.name: t for t in report.tests() if t.score < t.max_score}
+
+
+def test_syntax_error_loses_that_exercise_only(tmp_path, all_specs):
+    report = _grade_with(tmp_path, all_specs, XAVIER.read_text() + "\ndef broken(:\n")
+    lost = _lost(report)
+    xavier = [t for t in report.tests() if t.exercise == "xavier" and t.max_score]
+    assert set(lost) == {t.name for t in xavier}
+    assert all(t.status == "error" and "SyntaxError" in t.message for t in lost.values())
+    others = [t for t in report.tests() if t.exercise != "xavier"]
+    assert all(t.score == t.max_score for t in others)
+
+
+def test_missing_function_loses_only_its_tests(tmp_path, xavier_spec):
+    source = XAVIER.read_text().split("def xavier_normal_")[0]
+    lost = _lost(_grade_with(tmp_path, xavier_spec, source))
+    assert set(lost) == {"normal values on a Linear weight", "normal values on a conv weight with gain",
+                         "float64 weights stay float64", "normal draws only from the given generator"}
+    assert all("does not define xavier_normal_" in t.message for t in lost.values())
+
+
+def test_wrong_return_dtype_and_shape(tmp_path, xavier_spec):
+    source = XAVIER.read_text().replace("return tensor.normal_(0.0, std, generator=generator)",
+                                        "return tensor.normal_(0.0, std, generator=generator).double()")
+    source = source.replace("return tensor.uniform_(-bound, bound, generator=generator)",
+                            "return tensor.uniform_(-bound, bound, generator=generator).view(-1)")
+    lost = _lost(_grade_with(tmp_path, xavier_spec, source))
+    assert set(lost) == {"normal values on a Linear weight", "normal values on a conv weight with gain",
+                         "uniform values on a Linear weight", "uniform values on a conv weight",
+                         "uniform gain scales the bound"}
+    assert "shape (131072,)" in lost["uniform values on a Linear weight"].message
+    assert "dtype torch.float64" in lost["normal values on a Linear weight"].message
+    assert "in place" in lost["normal values on a Linear weight"].message
+
+
+def test_nan_output(tmp_path, xavier_spec):
+    source = XAVIER.read_text().replace(
+        "    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))",
+        "    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))\n    if gain != 1.0:\n        return tensor.fill_(float('nan'))")
+    lost = _lost(_grade_with(tmp_path, xavier_spec, source))
+    assert set(lost) == {"uniform gain scales the bound"}
+    assert "NaN" in lost["uniform gain scales the bound"].message
+
+
+def test_infinite_loop_times_out_and_the_rest_is_graded_in_a_fresh_worker(tmp_path, xavier_spec):
+    source = XAVIER.read_text().replace(
+        "    fan_in, fan_out = fan_in_and_fan_out(tensor)\n    std =",
+        "    while gain > 1.0:\n        pass\n    fan_in, fan_out = fan_in_and_fan_out(tensor)\n    std =")
+    report = _grade_with(tmp_path, xavier_spec, source)
+    lost = _lost(report)
+    assert set(lost) == {"normal values on a conv weight with gain"}
+    assert lost["normal values on a conv weight with gain"].status == "timeout"
+    assert report.score == report.max_score - 2
+
+
+def test_megabytes_of_output_are_truncated_and_cost_nothing(tmp_path, xavier_spec):
+    source = XAVIER.read_text().replace(
+        "    fan_in, fan_out = fan_in_and_fan_out(tensor)\n    bound",
+        "    print('spam ' * 1_000_000)\n    import os\n    os.write(1, b'raw' * 1_000_000)\n"
+        "    fan_in, fan_out = fan_in_and_fan_out(tensor)\n    bound")
+    report = _grade_with(tmp_path, xavier_spec, source)
+    assert report.score == report.max_score
+    noisy = by_name(report)["xavier: uniform values on a Linear weight"]
+    assert len(noisy.output) <= 4000 and "spam" in noisy.output
+    assert len(report.output) < 70_000
+
+
+def test_check_runs_visible_tests_only(xavier_spec):
+    report = grade_dir(SOLUTIONS, xavier_spec, hidden=False)
+    assert report.mode == "check"
+    assert {t.visibility for t in report.tests()} == {"visible"}
+    assert len(report.tests()) == sum(t.visible for t in xavier_spec[0].spec.tests)
+
+
+def test_missing_module_file(tmp_path, xavier_spec):
+    sub = tmp_path / "empty"
+    sub.mkdir()
+    shutil.copy(SOLUTIONS / "xavier_init.py", sub / "other.py")
+    report = grade_dir(sub, xavier_spec)
+    assert report.score == 0
+    assert all("xavier_init.py is not in the submission" in t.message for t in report.tests() if t.max_score)
+
+
+@pytest.mark.parametrize("forbidden", ["torch.nn.init.xavier_normal_(tensor, gain, generator)"])
+def test_calling_the_builtin_is_forbidden_even_when_caught(tmp_path, xavier_spec, forbidden):
+    source = XAVIER.read_text().replace(
+        "    fan_in, fan_out = fan_in_and_fan_out(tensor)\n    std =",
+        f"    try:\n        return {forbidden}\n    except BaseException:\n        pass\n"
+        "    fan_in, fan_out = fan_in_and_fan_out(tensor)\n    std =")
+    lost = _lost(_grade_with(tmp_path, xavier_spec, source))
+    assert lost and all(t.status == "forbidden" and "torch.nn.init.xavier_normal_" in t.message for t in lost.values())

@@ -1,0 +1,85 @@
+"""The worker process: isolated start, limits, timeouts, crashes and captured output."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from grader.limits import Limits
+from grader.sandbox import Worker, WorkerCrashed, WorkerTimeout, describe_exit
+
+PROBE = b'''
+import os, sys, resource
+def env():
+    return dict(os.environ)
+def cwd_files():
+    return sorted(os.listdir("."))
+def rlimits():
+    return {name: list(resource.getrlimit(getattr(resource, name))) for name in ("RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU")}
+def flags():
+    return {"isolated": sys.flags.isolated, "no_user_site": sys.flags.no_user_site, "ignore_environment": sys.flags.ignore_environment}
+def spin():
+    while True:
+        pass
+def die():
+    os._exit(3)
+def shout(n):
+    os.write(1, b"x" * n)
+    print("y" * n)
+    return n
+'''
+
+
+@pytest.fixture()
+def worker():
+    with Worker({"probe.py": PROBE}, Limits(output_kb=4)) as w:
+        w.wait_ready()
+        assert w.request({"op": "import", "module": "probe"}, 10)["ok"]
+        yield w
+
+
+def call(w, name, *args, timeout=10.0):
+    return w.request({"op": "call", "target": f"probe:{name}", "args": list(args)}, timeout)
+
+
+def test_worker_runs_isolated_in_a_temporary_directory_with_a_minimal_environment(worker):
+    env = call(worker, "env")["value"]
+    assert set(env) <= {"PATH", "HOME", "TMPDIR", "LANG",
+                        "OMP_NUM_THREADS", "MKL_NUM_THREADS", "LC_CTYPE"}
+    assert env["HOME"] == worker.dir != os.getcwd()
+    assert call(worker, "cwd_files")["value"] == ["probe.py"]
+    assert call(worker, "flags")["value"] == {"isolated": 1, "no_user_site": 1, "ignore_environment": 1}
+
+
+def test_rlimits_are_set(worker):
+    limits = call(worker, "rlimits")["value"]
+    assert limits["RLIMIT_AS"][0] == 4096 << 20
+    assert limits["RLIMIT_FSIZE"][0] == 16 << 20
+    assert limits["RLIMIT_NOFILE"][0] == 256
+    soft, hard = limits["RLIMIT_CPU"]
+    assert 0 < soft < hard == soft + 1
+
+
+def test_timeout_kills_the_worker(worker):
+    with pytest.raises(WorkerTimeout, match="no answer within 1 s"):
+        call(worker, "spin", timeout=1)
+    assert not worker.alive
+
+
+def test_crash_is_reported_with_the_exit_status(worker):
+    with pytest.raises(WorkerCrashed, match="exited with status 3"):
+        call(worker, "die")
+
+
+def test_output_is_captured_per_call_and_truncated(worker):
+    reply = call(worker, "shout", 100_000)
+    assert reply["value"] == 100_000
+    assert len(reply["output"]) < 9000 and "more characters of output were dropped" in reply["output"]
+    assert "more bytes of output were dropped" in worker.output() or len(worker.output()) <= 4096
+
+
+def test_describe_exit_names_limits():
+    assert describe_exit(-24).endswith("(CPU time limit)")
+    assert describe_exit(2) == "exited with status 2"
+    assert describe_exit(None) == "stopped answering"
