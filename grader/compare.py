@@ -53,7 +53,7 @@ def mismatches(actual: Any, expected: Any, *, rtol: float | None = None, atol: f
         return _tensor_mismatches(actual, expected, rtol, atol, where, device)
     if isinstance(expected, (list, tuple)):
         if not isinstance(actual, (list, tuple)):
-            return [f"{where} is a {type(actual).__name__}, expected a {type(expected).__name__} of {len(expected)} items"]
+            return [f"{where} is {_short(actual)}, expected a {type(expected).__name__} of {len(expected)} items"]
         if len(actual) != len(expected):
             return [f"{where} has {len(actual)} items, expected {len(expected)}"]
         out: list[str] = []
@@ -62,7 +62,7 @@ def mismatches(actual: Any, expected: Any, *, rtol: float | None = None, atol: f
         return out
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return [f"{where} is a {type(actual).__name__}, expected a dict"]
+            return [f"{where} is {_short(actual)}, expected a dict"]
         if set(actual) != set(expected):
             return [f"{where} has keys {sorted(actual)}, expected {sorted(expected)}"]
         return [m for k in expected for m in mismatches(actual[k], expected[k], rtol=rtol, atol=atol, where=f"{where}[{k!r}]", device=device)]

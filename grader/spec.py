@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -179,8 +179,24 @@ class CudaAgreementTest(TestBase):
     atol: float | None = Field(None, ge=0)
 
 
+class DeviceTest(TestBase):
+    """Run another test's calls once more with the inputs on a device other than the CPU.
+
+    Without a GPU the inputs go to ``meta`` under CUDA's rules (:mod:`grader.device_rules`);
+    with one, to CUDA itself. Tensors made on the CPU and mixed in, ``.cpu()`` midway,
+    and outputs off the input's device lose the points; code that reads values is
+    "not applicable" and loses nothing.
+    """
+
+    kind: Literal["device"]
+    like: str = Field(description="the name of the test whose calls are repeated")
+
+    REPEATABLE: ClassVar[tuple[str, ...]] = ("compare", "statistical", "reproducible", "property", "optimizer")
+
+
 TestSpec = Annotated[
-    Union[CompareTest, RaisesTest, StatisticalTest, ReproducibleTest, PropertyTest, OptimizerTest, CudaAgreementTest],
+    Union[CompareTest, RaisesTest, StatisticalTest, ReproducibleTest, PropertyTest, OptimizerTest, CudaAgreementTest,
+          DeviceTest],
     Field(discriminator="kind"),
 ]
 
@@ -201,7 +217,14 @@ class ExerciseSpec(_Model):
     @model_validator(mode="after")
     def _tests_name_known_functions(self) -> "ExerciseSpec":
         names = {f.name for f in self.functions}
+        test_names = {t.name for t in self.tests}
         for i, test in enumerate(self.tests):
+            if isinstance(test, DeviceTest):
+                like = next((t for t in self.tests if t.name == test.like), None)
+                if like is None or like.kind not in DeviceTest.REPEATABLE:
+                    raise ValueError(f"tests[{i}].like must name a {'/'.join(DeviceTest.REPEATABLE)} test of this "
+                                     f"exercise; got {test.like!r} (tests: {sorted(test_names)})")
+                continue
             target = getattr(test, "function", None) or getattr(test, "cls", None)
             if target not in names:
                 raise ValueError(f"tests[{i}] names {target!r}, which is not among functions: {sorted(names)}")
@@ -215,6 +238,9 @@ class ExerciseSpec(_Model):
     @property
     def points(self) -> float:
         return sum(t.points for t in self.tests)
+
+    def test(self, name: str) -> Any:
+        return next(t for t in self.tests if t.name == name)
 
     def function(self, name: str) -> FunctionSpec:
         return next(f for f in self.functions if f.name == name)
@@ -286,7 +312,7 @@ def load_specs(directory: Path, only: list[str] | None = None) -> list[LoadedSpe
 
 
 _UNION_TAGS = {
-    "compare", "raises", "statistical", "reproducible", "property", "optimizer", "cuda_agreement",
+    "compare", "raises", "statistical", "reproducible", "property", "optimizer", "cuda_agreement", "device",
 }
 
 

@@ -9,9 +9,10 @@ that the grading loop maps to verdicts.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from grader.limits import Limits
 from grader.protocol import Handle
@@ -61,6 +62,8 @@ class StudentCode:
         self.workers_started = 0
         self.torch_version = ""
         self.cuda = False
+        #: "meta" while a device check runs: tensors go to meta under CUDA's rules in the worker.
+        self.device_rules: str | None = None
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -85,6 +88,15 @@ class StudentCode:
         if self.worker is not None:
             self.worker.close()
             self.worker = None
+
+    @contextlib.contextmanager
+    def meta_device(self) -> Iterator[None]:
+        """Send every call made inside this block to the worker's meta device under CUDA's rules."""
+        self.device_rules = "meta"
+        try:
+            yield
+        finally:
+            self.device_rules = None
 
     def __enter__(self) -> "StudentCode":
         return self
@@ -135,7 +147,7 @@ class StudentCode:
         request = {
             "op": "call", "target": target, "args": args or [], "kwargs": kwargs or {}, "keep": keep,
             "opaque": opaque, "return_args": return_args, "seed": seed,
-            "forbid": forbid,
+            "forbid": forbid, "device_rules": self.device_rules,
         }
         if grad:
             request["grad"] = grad
@@ -154,7 +166,8 @@ class StudentCode:
 
     def put(self, value: Any) -> Handle:
         """Keep a value (e.g. a list of parameters) in the worker, for later calls to share."""
-        return self._timed(self._ready_worker(), {"op": "put", "value": value})["value"]
+        request = {"op": "put", "value": value, "device_rules": self.device_rules}
+        return self._timed(self._ready_worker(), request)["value"]
 
     def get(self, handle: Handle) -> Any:
         return self._timed(self._ready_worker(), {"op": "get", "handle": handle})["value"]

@@ -12,6 +12,7 @@ process makes the inputs, computes the references and compares.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import json
@@ -143,7 +144,12 @@ class Worker:
         if op == "get":
             return {"value": self._handle(request["handle"])}
         if op == "put":
-            return {"value": self._store(self._live(request["value"]))}
+            value = self._live(request["value"])
+            if request.get("device_rules") == "meta":
+                from grader.device_rules import to_meta
+
+                value = to_meta(value)
+            return {"value": self._store(value)}
         raise ProtocolError(f"unknown op {op!r}")
 
     def op_import(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -170,6 +176,11 @@ class Worker:
                                     "signature from the stub", None)}
         args = [self._live(a) for a in request.get("args", [])]
         kwargs = {k: self._live(v) for k, v in request.get("kwargs", {}).items()}
+        rules = None
+        if request.get("device_rules") == "meta":
+            from grader.device_rules import CudaRulesOnMeta, to_meta
+
+            args, kwargs, rules = to_meta(args), to_meta(kwargs), CudaRulesOnMeta()
         grad = request.get("grad")
         if grad:
             for name in grad["wrt"]:
@@ -179,20 +190,20 @@ class Worker:
         self.tripwires.active = frozenset(request.get("forbid", []))
         self.tripwires.tripped = []
         try:
-            with _redirect(out):
+            with _redirect(out), (rules or contextlib.nullcontext()):
                 result = fn(*args, **kwargs)
         except ForbiddenCall as exc:
             return {"error": _error("ForbiddenCall", str(exc), None), "output": out.text()}
         except BaseException as exc:  # noqa: BLE001
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            if self.tripwires.tripped:
-                return {"error": _error("ForbiddenCall", self._trip_message(), None), "output": out.text()}
-            return {"error": _describe(exc), "output": out.text()}
+            verdict = self._verdict(rules)
+            return {"error": verdict or _describe(exc), "output": out.text()}
         finally:
             self.tripwires.active = frozenset()
-        if self.tripwires.tripped:
-            return {"error": _error("ForbiddenCall", self._trip_message(), None), "output": out.text()}
+        verdict = self._verdict(rules)
+        if verdict:
+            return {"error": verdict, "output": out.text()}
 
         reply: dict[str, Any] = {"output": out.text()}
         reply["returned_arg"] = next((i for i, a in enumerate(args) if result is a and _is_tensor(a)), None)
@@ -207,7 +218,9 @@ class Worker:
             reply["grads"] = self._grads(result, kwargs, grad)
         reply["value"] = result
         if request.get("return_args"):
-            reply["args_after"] = {"args": args, "kwargs": {k: v for k, v in kwargs.items() if _is_tensor(v)}}
+            # Tensors, and lists/dicts holding tensors (a dict of parameters), so that
+            # ``unchanged`` and ``compare_inputs`` can name them; generators stay behind.
+            reply["args_after"] = {"args": args, "kwargs": {k: v for k, v in kwargs.items() if flat_tensors(v)}}
         return reply
 
     def op_set_grad(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -238,8 +251,14 @@ class Worker:
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
 
-    def _trip_message(self) -> str:
-        return f"{self.tripwires.tripped[0]} is the built-in this exercise asks you to write yourself"
+    def _verdict(self, rules: Any) -> dict[str, Any] | None:
+        """A forbidden call or a device rule broken during the call, even if the student caught it."""
+        if self.tripwires.tripped:
+            return _error("ForbiddenCall", f"{self.tripwires.tripped[0]} is the built-in this exercise asks you "
+                          "to write yourself", None)
+        if rules is not None and rules.found is not None:
+            return _error(type(rules.found).__name__, str(rules.found), None)
+        return None
 
     def _target(self, target: Any) -> Callable[..., Any]:
         if isinstance(target, dict):

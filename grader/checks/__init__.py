@@ -43,7 +43,7 @@ def comparable(value: Any) -> Any:
 
 
 def _registry() -> dict[str, Callable[..., Outcome]]:
-    from grader.checks import compare, cuda_agreement, optimizer, property, raises, reproducible, statistical
+    from grader.checks import compare, cuda_agreement, device, optimizer, property, raises, reproducible, statistical
 
     return {
         "compare": compare.run,
@@ -53,6 +53,7 @@ def _registry() -> dict[str, Callable[..., Outcome]]:
         "property": property.run,
         "optimizer": optimizer.run,
         "cuda_agreement": cuda_agreement.run,
+        "device": device.run,
     }
 
 

@@ -37,7 +37,7 @@ def run(test: CompareTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome
         expected = reference(**ref_inputs)
         cotangent = _cotangent(expected, test.seed) if test.grad_wrt else None
         grad = {"wrt": test.grad_wrt, "cotangent": cotangent} if test.grad_wrt else None
-        result = _call_chain(test, exercise, code, inputs, grad)
+        result = call_chain(test, exercise, code, inputs, grad)
         outputs.append(result.output)
         problems += mismatches(comparable(result.value), detached(expected), rtol=test.rtol, atol=test.atol,
                                where=f"the output{label}", device=_device_of(inputs))
@@ -54,7 +54,7 @@ def run(test: CompareTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome
     return fail(problems, "".join(outputs))
 
 
-def _call_chain(test: CompareTest, exercise: ExerciseSpec, code: StudentCode, inputs: dict[str, Any],
+def call_chain(test: CompareTest, exercise: ExerciseSpec, code: StudentCode, inputs: dict[str, Any],
                 grad: dict[str, Any] | None):
     """Call the function with every input as a keyword, or run the spec's chain of calls."""
     needs_args = bool(test.compare_inputs or test.unchanged or test.in_place)
@@ -108,6 +108,11 @@ def _grad_problems(got: dict[str, Any] | None, expected: Any, ref_inputs: dict[s
     problems: list[str] = []
     for name, ref in zip(names, ref_grads):
         if ref is None:
+            # The reference's output does not depend on this input: autograd's None is a zero
+            # gradient, so the student's, if it has one, must be zero too (a bias left out of a penalty).
+            if got.get(name) is not None:
+                problems += mismatches(got[name], torch.zeros_like(ref_inputs[name]).detach(), rtol=test.rtol,
+                                       atol=test.atol, where=f"the gradient wrt {name}{label}")
             continue
         if got.get(name) is None:
             problems.append(f"the output does not depend on {name} through autograd{label}")

@@ -17,6 +17,7 @@ from grader.inputs import make_inputs
 from grader.protocol import GeneratorSeed, Received
 from grader.spec import CudaAgreementTest, ExerciseSpec
 from grader.student_code import StudentCode
+from grader.tree import tree_map
 
 
 def run(test: CudaAgreementTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
@@ -24,7 +25,7 @@ def run(test: CudaAgreementTest, exercise: ExerciseSpec, code: StudentCode) -> O
         return Outcome(False, "no CUDA device", status="skipped")
     inputs = make_inputs(test.inputs, test.seed)
     on_cpu = code.call(exercise, test.function, kwargs=inputs, seed=test.seed)
-    on_cuda = code.call(exercise, test.function, kwargs=_to_cuda(inputs), seed=test.seed)
+    on_cuda = code.call(exercise, test.function, kwargs=to_cuda(inputs), seed=test.seed)
     # Opaque results (a cache kept in the worker) come back as handles; compare the rest.
     cpu_value, cuda_value = comparable(on_cpu.value), comparable(on_cuda.value)
     problems = _device_problems(cuda_value)
@@ -35,16 +36,15 @@ def run(test: CudaAgreementTest, exercise: ExerciseSpec, code: StudentCode) -> O
     return fail(problems, on_cpu.output + on_cuda.output)
 
 
-def _to_cuda(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.to("cuda")
-    if isinstance(value, GeneratorSeed):
-        return GeneratorSeed(value.seed, "cuda")
-    if isinstance(value, list):
-        return [_to_cuda(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _to_cuda(v) for k, v in value.items()}
-    return value
+def to_cuda(value: Any) -> Any:
+    """Tensors moved to CUDA and generators made there, through any nesting."""
+
+    def move(v: Any) -> Any:
+        if isinstance(v, torch.Tensor):
+            return v.to("cuda")
+        return GeneratorSeed(v.seed, "cuda") if isinstance(v, GeneratorSeed) else v
+
+    return tree_map(value, move)
 
 
 def _device_problems(value: Any) -> list[str]:

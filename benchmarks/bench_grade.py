@@ -1,0 +1,57 @@
+"""Time grading end to end, beside the `import torch` floor of this machine.
+
+    python benchmarks/bench_grade.py [--repeat 3]
+
+Prints, each as the best of --repeat runs and as a multiple of the floor:
+* the floor: `python -c "import torch"`;
+* worker start-up (process spawn to ready, torch imported);
+* `grader grade solutions --exercise xavier` (the spine's goal: < 3 s on a 1 s-floor machine);
+* `grader grade solutions` for every exercise, hidden tests included (goal: < 5 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wall(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def worker_startup() -> float:
+    from grader.limits import DEFAULT_LIMITS
+    from grader.sandbox import Worker
+
+    with Worker({}, DEFAULT_LIMITS) as w:
+        w.wait_ready()
+        return w.startup_seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    grader = str(Path(sys.executable).with_name("grader"))
+    rows = [
+        ("import torch (floor)", [sys.executable, "-c", "import torch"]),
+        ("grade solutions --exercise xavier", [grader, "grade", "solutions", "--exercise", "xavier"]),
+        ("grade solutions (all exercises)", [grader, "grade", "solutions"]),
+    ]
+    results = {name: min(wall(cmd) for _ in range(args.repeat)) for name, cmd in rows}
+    results["worker start-up"] = min(worker_startup() for _ in range(args.repeat))
+    floor = results["import torch (floor)"]
+    print(f"{'measure':40} {'seconds':>8} {'x floor':>8}")
+    for name in ["import torch (floor)", "worker start-up", "grade solutions --exercise xavier", "grade solutions (all exercises)"]:
+        print(f"{name:40} {results[name]:8.2f} {results[name] / floor:8.2f}")
+
+
+if __name__ == "__main__":
+    main()

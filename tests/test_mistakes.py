@@ -1,0 +1,40 @@
+"""The mistake catalogue: every realistic wrong submission loses exactly the points it should,
+with feedback that names the cause, and every correct-but-different one scores full marks."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.catalogue import load_catalogue, render_table, run_catalogue
+from tests.conftest import ROOT
+
+CATALOGUE = ROOT / "tests" / "mistakes"
+
+
+def test_every_exercise_has_a_catalogue_with_mistakes_and_a_correct_variant(all_specs):
+    catalogue = load_catalogue(CATALOGUE)
+    assert set(catalogue) == {s.spec.id for s in all_specs}
+    for exercise, variants in catalogue.items():
+        wrong = [v for v in variants if v.mistake and v.loses]
+        assert len(wrong) >= 5, exercise
+        assert any(v.mistake is None and not v.loses for v in variants), exercise
+        for v in variants:
+            assert (CATALOGUE / exercise / v.file).is_file(), v.file
+
+
+@pytest.fixture(scope="module")
+def results(all_specs):
+    return run_catalogue(CATALOGUE, all_specs, jobs=2)
+
+
+def test_the_whole_table_holds(results):
+    table = render_table(results)
+    assert all(r.ok for r in results), table
+
+
+def test_wrong_variants_lose_points_and_correct_ones_do_not(results):
+    for r in results:
+        if r.variant.loses:
+            assert r.score < r.max_score, r.variant.file
+        else:
+            assert r.lost == [], (r.exercise, r.variant.file, r.lost)
