@@ -9,6 +9,11 @@ failing variant is told the likely cause::
       mistake: fans computed without the conv receptive field
       loses: [fans of a conv weight, uniform values on a conv weight]
       cause: receptive field
+    - file: raises_on_4d.py
+      mistake: statistics over the wrong dimensions crash on 4-D input
+      loses: [training forward on (N, C, H, W)]
+      cause: per channel
+      collateral: [forward stays on the input's device]   # the crash also stops the device check
     - file: correct_via_rand.py
       mistake: null            # correct but different: must score full marks
       loses: []
@@ -36,8 +41,10 @@ class Variant(BaseModel):
 
     file: str
     mistake: str | None = Field(None, description="what is wrong; null for a correct-but-different variant")
-    loses: list[str] = []
-    cause: str | None = Field(None, description="a phrase the feedback of every lost test must contain")
+    loses: list[str] = Field([], description="the tests this mistake is meant to lose")
+    cause: str | None = Field(None, description="a phrase the feedback of every test in `loses` must contain")
+    collateral: list[str] = Field([], description="tests also lost as a side effect (code that crashes fails "
+                                  "every test that runs it); the cause phrase is not required there")
 
 
 @dataclass
@@ -103,7 +110,7 @@ def run_catalogue(folder: Path, specs: list[LoadedSpec], *, limits: Limits = DEF
 
 
 def _judge(result: VariantResult, names: set[str]) -> None:
-    expected, got = set(result.variant.loses), set(result.lost)
+    expected, got = set(result.variant.loses) | set(result.variant.collateral), set(result.lost)
     unknown = expected - names
     if unknown:
         result.problems.append(f"catalogue names unknown tests: {sorted(unknown)}")
@@ -113,7 +120,7 @@ def _judge(result: VariantResult, names: set[str]) -> None:
         result.problems.append(f"did not lose: {sorted(expected - got)}")
     cause = result.variant.cause
     if cause:
-        silent = [n for n in result.lost if cause.lower() not in result.feedback[n].lower()]
+        silent = [n for n in result.variant.loses if n in result.feedback and cause.lower() not in result.feedback[n].lower()]
         if silent:
             result.problems.append(f"feedback of {silent} does not mention {cause!r}")
 

@@ -105,6 +105,26 @@ def _run(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], f
 
 
 @main.command()
+@click.option("--specs", "specs_dir", type=click.Path(path_type=Path), default=None,
+              help="also validate this folder of specs (default: ./exercises if present)")
+def doctor(specs_dir: Path | None) -> None:
+    """Print versions, CUDA, isolation and a worker start-up; exit 1 if grading cannot work."""
+    from grader.doctor import diagnose
+
+    if specs_dir is None and Path("exercises").is_dir():
+        specs_dir = Path("exercises")
+    diagnosis = diagnose(specs_dir)
+    width = max(len(k) for k, _ in diagnosis.facts)
+    for key, value in diagnosis.facts:
+        click.echo(f"{key:<{width}}  {value}")
+    for problem in diagnosis.problems:
+        click.echo(f"problem: {problem}", err=True)
+    if diagnosis.problems:
+        raise SystemExit(1)
+    click.echo("ok: grading can run")
+
+
+@main.command()
 @click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--specs", "specs_dir", type=click.Path(path_type=Path), default=Path("exercises"), show_default=True)
 @click.option("--exercise", "exercises", multiple=True, help="only this exercise (repeatable)")

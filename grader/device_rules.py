@@ -122,8 +122,8 @@ def to_meta(value: Any) -> Any:
     """Every tensor in a nested value moved to ``meta``, leaves that require grad staying leaves."""
 
     def move(t: Any) -> Any:
-        if not isinstance(t, Tensor):
-            return t
+        if not isinstance(t, Tensor) or t.is_meta:
+            return t  # already on meta: keep the very object (an optimizer's parameters are shared by identity)
         moved = t.detach().to("meta")
         return moved.requires_grad_(True) if t.requires_grad else moved
 

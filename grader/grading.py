@@ -18,7 +18,7 @@ from grader import __version__
 from grader.checks import Outcome, check_for
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.results import ExerciseResult, Report, TestResult
-from grader.sandbox import WorkerFailure
+from grader.sandbox import ISOLATION, WorkerFailure
 from grader.spec import ExerciseSpec, LoadedSpec
 from grader.student_code import ImportFailed, StudentCode, StudentError
 from grader.submission import Submission
@@ -60,7 +60,7 @@ def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = Tru
         torch_version=code.torch_version or torch.__version__,
         python_version=platform.python_version(),
         device="cuda: " + torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
-        isolation="separate process, rlimits (address space, CPU, file size, open files), minimal environment, temporary directory",
+        isolation=ISOLATION,
         started_at=started.isoformat(timespec="seconds"),
         execution_time=round(time.perf_counter() - t0, 3),
         worker_startup_seconds=round(code.startup_seconds, 3),

@@ -27,6 +27,10 @@ from typing import Any
 from grader import protocol
 from grader.limits import Limits
 
+#: What stands between student code and the grader, printed in every report's header.
+ISOLATION = ("separate process (python -I), minimal environment, fresh temporary directory, rlimits on address "
+             "space, CPU time, file size and open files; no namespace sandbox")
+
 #: Seconds the worker may take to start (import torch and so on). Not charged to the
 #: student; generous because that import takes 10-16 s on slow machines.
 STARTUP_SECONDS = 180.0

@@ -135,7 +135,7 @@ class StudentCode:
 
     def call(self, exercise: ExerciseSpec, function: str, args: list[Any] | None = None,
              kwargs: dict[str, Any] | None = None, *, method_of: Handle | None = None, keep: bool = False,
-             return_args: bool = False, grad: dict[str, Any] | None = None, seed: int = 0) -> CallResult:
+             return_args: list[str] | None = None, grad: dict[str, Any] | None = None, seed: int = 0) -> CallResult:
         """Call ``function`` of the exercise's module (or a method of a kept object) in the worker."""
         self.load(exercise)
         if method_of is None:
@@ -146,7 +146,7 @@ class StudentCode:
             target, forbid, opaque = {"handle": method_of.id, "method": function}, exercise.forbidden(), []
         request = {
             "op": "call", "target": target, "args": args or [], "kwargs": kwargs or {}, "keep": keep,
-            "opaque": opaque, "return_args": return_args, "seed": seed,
+            "opaque": opaque, "return_args": return_args or [], "seed": seed,
             "forbid": forbid, "device_rules": self.device_rules,
         }
         if grad:

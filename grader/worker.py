@@ -218,9 +218,8 @@ class Worker:
             reply["grads"] = self._grads(result, kwargs, grad)
         reply["value"] = result
         if request.get("return_args"):
-            # Tensors, and lists/dicts holding tensors (a dict of parameters), so that
-            # ``unchanged`` and ``compare_inputs`` can name them; generators stay behind.
-            reply["args_after"] = {"args": args, "kwargs": {k: v for k, v in kwargs.items() if flat_tensors(v)}}
+            # Only the inputs the check names: others (an opaque cache, a generator) need not be encodable.
+            reply["args_after"] = {"kwargs": {k: kwargs.get(k) for k in request["return_args"]}}
         return reply
 
     def op_set_grad(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -5,8 +5,6 @@ import torch
 
 def kfold_split(n: int, k: int, shuffle: bool = False,
                 generator: torch.Generator | None = None) -> list[tuple[list[int], list[int]]]:
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
     if k < 2 or k > n:
         raise ValueError(f"k must satisfy 2 <= k <= n, got k={k} with n={n}")
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)

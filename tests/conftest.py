@@ -43,3 +43,32 @@ def grade_dir(path: Path, specs: list[LoadedSpec], *, hidden: bool = True, limit
 
 def by_name(report: Report) -> dict[str, object]:
     return {f"{t.exercise}: {t.name}": t for t in report.tests()}
+
+
+# -- the CUDA run: `pytest -m cuda` ends with what ran, what it measured and on which device ---
+
+CUDA_SUMMARY: list[str] = []
+needs_cuda = pytest.mark.skipif(not __import__("torch").cuda.is_available(),
+                                reason="needs CUDA: torch.cuda.is_available() is False on this machine")
+
+
+@pytest.fixture()
+def cuda_summary() -> list[str]:
+    """Lines a CUDA test adds to the end-of-run summary."""
+    return CUDA_SUMMARY
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    import torch
+
+    cuda_reports = [r for key in ("passed", "failed", "skipped") for r in terminalreporter.stats.get(key, [])
+                    if "cuda" in getattr(r, "keywords", {})]
+    if not cuda_reports:
+        return
+    terminalreporter.section("CUDA summary")
+    if torch.cuda.is_available():
+        terminalreporter.write_line(f"device: {torch.cuda.get_device_name()}, torch {torch.__version__}")
+    else:
+        terminalreporter.write_line(f"no CUDA device: {len(cuda_reports)} CUDA test(s) skipped, none passed silently")
+    for line in CUDA_SUMMARY:
+        terminalreporter.write_line(line)

@@ -34,7 +34,7 @@ def student(tmp_path_factory) -> Path:
 def test_check_in_the_student_folder_uses_visible_specs(student):
     result = grader("check", ".", cwd=student)
     assert result.returncode == 0, result.stderr
-    assert "mode: check" in result.stdout and "Score: 0 / 7" in result.stdout
+    assert "mode: check" in result.stdout and "Score: 0 / 8" in result.stdout
     assert "not implemented" in result.stdout
     assert "\x1b[" not in result.stdout  # piped output has no colour codes
 
@@ -45,7 +45,7 @@ def test_check_after_the_student_fills_in_the_stub(student, tmp_path):
     shutil.copy(SOLUTIONS / "xavier_init.py", work / "xavier_init.py")
     result = grader("check", str(work), "--format", "json")
     report = json.loads(result.stdout)
-    assert report["score"] == report["max_score"] == 7
+    assert report["score"] == report["max_score"] == 8
     assert all(t["visibility"] == "visible" for e in report["exercises"] for t in e["tests"])
 
 
@@ -63,7 +63,7 @@ def test_grade_json_matches_its_schema(tmp_path):
     assert f"report written to {out}" in result.stdout
     report = json.loads(out.read_text())
     jsonschema.validate(report, json.loads((SCHEMAS / "report.schema.json").read_text()))
-    assert report["mode"] == "grade" and report["score"] == report["max_score"] == 16
+    assert report["mode"] == "grade" and report["score"] == report["max_score"] == 18
     assert {t["visibility"] for e in report["exercises"] for t in e["tests"]} == {"visible", "hidden"}
 
 
@@ -72,7 +72,7 @@ def test_grade_gradescope_matches_gradescopes_schema(tmp_path):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     jsonschema.validate(data, json.loads((SCHEMAS / "gradescope.schema.json").read_text()))
-    assert data["score"] == 16 and sum(t["max_score"] for t in data["tests"]) == 16
+    assert data["score"] == 18 and sum(t["max_score"] for t in data["tests"]) == 18
     assert all(t["status"] == "passed" for t in data["tests"])
     assert {t["visibility"] for t in data["tests"]} == {"visible", "after_published"}
     assert "Skipped: xavier: same results on CUDA as on CPU (no CUDA device)" in data["output"]
@@ -106,5 +106,5 @@ def test_errors_exit_2_with_one_line(tmp_path):
 def test_text_report_names_its_provenance():
     result = grader("grade", str(SOLUTIONS), "--exercise", "xavier")
     assert result.returncode == 0
-    for needle in ("Score: 16 / 16", "grader 0.1.0", "torch 2.", "device: cpu", "Isolation:", "sha256"):
+    for needle in ("Score: 18 / 18", "grader 0.1.0", "torch 2.", "device: cpu", "Isolation:", "sha256"):
         assert needle in result.stdout

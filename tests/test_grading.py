@@ -55,7 +55,8 @@ def test_missing_function_loses_only_its_tests(tmp_path, xavier_spec):
     source = XAVIER.read_text().split("def xavier_normal_")[0]
     lost = _lost(_grade_with(tmp_path, xavier_spec, source))
     assert set(lost) == {"normal values on a Linear weight", "normal values on a conv weight with gain",
-                         "float64 weights stay float64", "normal draws only from the given generator"}
+                         "float64 weights stay float64", "normal draws only from the given generator",
+                         "normal stays on the weight's device"}
     assert all("does not define xavier_normal_" in t.message for t in lost.values())
 
 

@@ -57,7 +57,7 @@ def run(test: CompareTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome
 def call_chain(test: CompareTest, exercise: ExerciseSpec, code: StudentCode, inputs: dict[str, Any],
                 grad: dict[str, Any] | None):
     """Call the function with every input as a keyword, or run the spec's chain of calls."""
-    needs_args = bool(test.compare_inputs or test.unchanged or test.in_place)
+    needs_args = [*test.compare_inputs, *test.unchanged]
     if not test.calls:
         return code.call(exercise, test.function, kwargs=inputs, return_args=needs_args, grad=grad, seed=test.seed)
     saved: dict[str, Any] = dict(inputs)
@@ -66,7 +66,7 @@ def call_chain(test: CompareTest, exercise: ExerciseSpec, code: StudentCode, inp
         last = i == len(test.calls) - 1
         args = [_lookup(saved, a) for a in step.args]
         kwargs = {k: _lookup(saved, v) for k, v in step.kwargs.items()}
-        result = code.call(exercise, step.function, args, kwargs, return_args=last and needs_args,
+        result = code.call(exercise, step.function, args, kwargs, return_args=needs_args if last else None,
                            grad=grad if last else None, seed=test.seed)
         if step.save:
             saved[step.save] = plain(result.value)

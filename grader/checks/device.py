@@ -15,6 +15,7 @@ applicable" with full points: correct code never loses a point here.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -36,7 +37,7 @@ OPTIMIZER_STEPS = 2
 
 def run(test: DeviceTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
     base = exercise.test(test.like)
-    judge = CUDA_JUDGE if torch.cuda.is_available() else META_JUDGE
+    judge = current_judge()
     try:
         if judge == CUDA_JUDGE:
             values, output = _repeat(base, exercise, code, to_cuda)
@@ -55,6 +56,16 @@ def run(test: DeviceTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
         return Outcome(False, f"{', '.join(stray)} came back on the CPU, not on the input's device: create results "
                        f"with device=x.device or *_like functions [judged by {judge}]", output=output)
     return Outcome(True, f"tensors stayed on the input's device [judged by {judge}]", output=output)
+
+
+def current_judge() -> str:
+    """``cuda`` where a GPU is present, else meta; ``GRADER_DEVICE_JUDGE=meta`` forces meta (to compare judges)."""
+    wanted = os.environ.get("GRADER_DEVICE_JUDGE", "auto")
+    if wanted not in ("auto", "meta", "cuda"):
+        raise ValueError(f"GRADER_DEVICE_JUDGE={wanted!r}: use auto, meta or cuda")
+    if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()):
+        return CUDA_JUDGE
+    return META_JUDGE
 
 
 def _repeat(base: Any, exercise: ExerciseSpec, code: StudentCode, move) -> tuple[list[Any], str]:

@@ -17,7 +17,7 @@ from grader.student_code import StudentCode
 def run(test: StatisticalTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
     inputs = make_inputs(test.inputs, test.seed)
     law = resolve(test.reference)(**live(inputs))
-    needs_args = bool(test.in_place or test.unchanged)
+    needs_args = list(test.unchanged)
     result = code.call(exercise, test.function, kwargs=inputs, return_args=needs_args, seed=test.seed)
     value = result.value
     if not isinstance(value, Received):

@@ -30,8 +30,6 @@ def split(n: int, k: int, shuffle: bool = False, generator: torch.Generator | No
     blocks are cut, in the same sizes, from ``torch.randperm(n, generator=generator)``,
     and each block is sorted, as sklearn sorts its shuffled folds.
     """
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
     if k < 2 or k > n:
         raise ValueError(f"k must satisfy 2 <= k <= n, got k={k} with n={n}")
     order = torch.randperm(n, generator=generator).tolist() if shuffle else list(range(n))
@@ -62,24 +60,30 @@ def check_split(output: Any, n: int, k: int, shuffle: bool = False, generator: A
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             return [f"fold {i} is {_kind(pair)}; each fold must be a pair (train, validation)"]
         for label, part in zip(("train", "validation"), pair):
-            if not isinstance(part, (list, tuple)) or not all(isinstance(j, int) and not isinstance(j, bool) for j in part):
+            if not isinstance(part, (list, tuple)):
                 return [f"fold {i}'s {label} indices are {_kind(part)}; return Python lists of ints "
                         "(call .tolist() on a tensor)"]
+            odd = next((j for j in part if not isinstance(j, int) or isinstance(j, bool)), None)
+            if odd is not None:
+                return [f"fold {i}'s {label} indices hold {_kind(odd)} ({odd!r}); return Python lists of ints"]
     if all(len(t) == s and len(v) == n - s != s for (t, v), s in zip(output, sizes)):
         return ["every fold has its small part first: the pair is swapped; return (train, validation), "
                 "with the validation fold second"]
     problems: list[str] = []
-    seen: list[int] = []
-    for i, (train, validation) in enumerate(output):
-        if len(validation) != sizes[i]:
-            problems.append(f"fold {i} validates {len(validation)} indices, expected {sizes[i]} (the first n % k = "
-                            f"{n % k} folds get n // k + 1 = {n // k + 1}, the others {n // k})")
-        for label, part in (("train", train), ("validation", validation)):
-            if list(part) != sorted(part):
-                problems.append(f"fold {i}'s {label} indices are not sorted; sort them, as sklearn does")
-        if set(train) | set(validation) != set(range(n)) or set(train) & set(validation) or len(set(train)) != len(train):
-            problems.append(f"fold {i}'s train indices are not the complement of its validation indices in range({n})")
-        seen += list(validation)
+    got_sizes = [len(v) for _, v in output]
+    if got_sizes != sizes:
+        problems.append(f"the validation folds have sizes {got_sizes}, expected {sizes}: the first n % k = {n % k} "
+                        f"folds get n // k + 1 = {n // k + 1} indices, the others {n // k}")
+    unsorted = [i for i, (t, v) in enumerate(output) if list(t) != sorted(t) or list(v) != sorted(v)]
+    if unsorted:
+        problems.append(f"folds {_few(unsorted)} have indices that are not sorted; sort train and validation, "
+                        "as sklearn does")
+    not_complement = [i for i, (t, v) in enumerate(output)
+                      if len(t) + len(v) != n or set(t) | set(v) != set(range(n))]
+    if not_complement:
+        problems.append(f"in folds {_few(not_complement)} the train indices are not the complement of the "
+                        f"validation indices in range({n})")
+    seen = [j for _, v in output for j in v]
     missing = sorted(set(range(n)) - set(seen))
     repeated = sorted(j for j, count in Counter(seen).items() if count > 1)
     if missing:

@@ -1,0 +1,64 @@
+"""``grader doctor``: what a user needs to know before grading, and whether grading can work.
+
+It reports versions, CUDA and its TF32 flags, the isolation mechanism, and then starts a
+real worker (the same way grading does) and times it. It returns a list of problems;
+an empty list means grading can run.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import __version__
+from grader.limits import DEFAULT_LIMITS
+from grader.sandbox import ISOLATION, Worker, WorkerFailure
+
+
+@dataclass
+class Diagnosis:
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def diagnose(specs_dir: Path | None = None) -> Diagnosis:
+    import torch
+
+    d = Diagnosis()
+    d.facts += [
+        ("grader", __version__),
+        ("python", platform.python_version()),
+        ("torch", torch.__version__),
+    ]
+    if torch.cuda.is_available():
+        d.facts += [
+            ("CUDA", f"available, {torch.cuda.device_count()} device(s)"),
+            ("device", torch.cuda.get_device_name()),
+            ("TF32 matmul / cuDNN", f"{torch.backends.cuda.matmul.allow_tf32} / {torch.backends.cudnn.allow_tf32} "
+                                    "(the worker turns both off before every call)"),
+            ("device checks judged by", "cuda"),
+        ]
+    else:
+        d.facts += [
+            ("CUDA", "not available: CUDA agreement tests are skipped"),
+            ("device checks judged by", "meta, CUDA rules (no GPU)"),
+        ]
+    d.facts.append(("isolation", ISOLATION))
+    try:
+        with Worker({}, DEFAULT_LIMITS) as worker:
+            hello = worker.wait_ready()
+            d.facts.append(("worker", f"started in {worker.startup_seconds:.2f} s (python -I, torch {hello.get('torch')})"))
+    except WorkerFailure as exc:
+        d.problems.append(f"the worker could not start: {exc} {exc.output.strip()[-500:]}")
+    except OSError as exc:
+        d.problems.append(f"the worker could not start: {exc}")
+    if specs_dir is not None:
+        from grader.spec import SpecError, load_specs
+
+        try:
+            specs = load_specs(specs_dir)
+            d.facts.append(("exercises", f"{len(specs)} in {specs_dir}: {', '.join(s.spec.id for s in specs)}"))
+        except SpecError as exc:
+            d.problems.append(str(exc))
+    return d
