@@ -88,3 +88,12 @@ def test_load_specs_selects_and_reports_unknown_ids(tmp_path):
         load_specs(tmp_path / "missing")
     with pytest.raises(SpecError, match="holds no .yaml"):
         load_specs(tmp_path)
+
+
+def test_readme_states_the_course_total_and_each_exercise():
+    readme = (EXERCISES.parent / "README.md").read_text()
+    specs = load_specs(EXERCISES)
+    total = sum(s.spec.points for s in specs)
+    assert f"Course total: **{total:g} points**" in readme
+    for loaded in specs:
+        assert f"`{loaded.spec.module}.py` | {loaded.spec.points:g} |" in readme, loaded.spec.id
