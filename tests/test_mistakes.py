@@ -38,3 +38,26 @@ def test_wrong_variants_lose_points_and_correct_ones_do_not(results):
             assert r.score < r.max_score, r.variant.file
         else:
             assert r.lost == [], (r.exercise, r.variant.file, r.lost)
+
+
+def test_every_tensor_exercise_has_a_device_mistake_caught_without_a_gpu(results, all_specs):
+    device_tests = {s.spec.id: {t.name for t in s.spec.tests if t.kind == "device"} for s in all_specs}
+    for exercise, names in device_tests.items():
+        if not names:
+            continue
+        caught = [r for r in results if r.exercise == exercise and (r.variant.mistake or "").startswith("device:")
+                  and set(r.lost) & names]
+        assert caught, f"{exercise}: no device mistake loses a device test"
+        for r in caught:
+            assert all("[judged by" in r.feedback[n] for n in set(r.lost) & names)
+
+
+def test_legal_gpu_patterns_score_full_marks_and_item_is_not_applicable(results):
+    by_file = {(r.exercise, r.variant.file): r for r in results}
+    item = by_file[("batchnorm", "correct_index_and_item.py")]
+    assert item.score == item.max_score
+    assert {s for n, s in item.statuses.items() if "device" in n} == {"not applicable"}
+    scalar = by_file[("dropout", "correct_scalar_tensor.py")]
+    assert scalar.score == scalar.max_score
+    cpu_midway = by_file[("dropout", "mask_to_cpu.py")]
+    assert any(".cpu()" in cpu_midway.feedback[n] for n in cpu_midway.lost)
