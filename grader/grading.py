@@ -16,6 +16,7 @@ from typing import Callable
 
 from grader import __version__
 from grader.checks import Outcome, check_for
+from grader.checks.device import current_judge
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.results import ExerciseResult, Report, TestResult
 from grader.sandbox import ISOLATION, WorkerFailure
@@ -60,6 +61,7 @@ def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = Tru
         torch_version=code.torch_version or torch.__version__,
         python_version=platform.python_version(),
         device="cuda: " + torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        device_judge=current_judge(),
         isolation=ISOLATION,
         started_at=started.isoformat(timespec="seconds"),
         execution_time=round(time.perf_counter() - t0, 3),

@@ -61,6 +61,7 @@ class Report(BaseModel):
     torch_version: str
     python_version: str
     device: str
+    device_judge: str = Field(description="what judged the device checks: 'cuda' or 'meta, CUDA rules (no GPU)'")
     isolation: str
     started_at: str
     execution_time: float

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from grader.limits import Limits
 from grader.protocol import Handle
-from grader.sandbox import Worker, WorkerFailure, WorkerTimeout
+from grader.sandbox import STARTUP_SECONDS, Worker, WorkerFailure, WorkerTimeout
 from grader.spec import ExerciseSpec
 
 
@@ -81,6 +81,7 @@ class StudentCode:
             self.startup_seconds += self.worker.startup_seconds
             self.torch_version, self.cuda = str(hello.get("torch", "")), bool(hello.get("cuda"))
             self._ready = True
+            self._warm = False
             self.imported = set()
         return self.worker
 
@@ -163,6 +164,13 @@ class StudentCode:
 
     def set_grads(self, params: Handle, grads: list[Any]) -> None:
         self._timed(self._ready_worker(), {"op": "set_grad", "handle": params, "grads": grads})
+
+    def warm_up(self) -> None:
+        """Have the worker load torch's lazily imported kernels, uncharged (once per worker)."""
+        worker = self._ready_worker()
+        if not self._warm:
+            worker.request({"op": "warm_up"}, STARTUP_SECONDS)
+            self._warm = True
 
     def put(self, value: Any) -> Handle:
         """Keep a value (e.g. a list of parameters) in the worker, for later calls to share."""

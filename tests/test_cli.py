@@ -108,3 +108,21 @@ def test_text_report_names_its_provenance():
     assert result.returncode == 0
     for needle in ("Score: 18 / 18", "grader 0.1.0", "torch 2.", "device: cpu", "Isolation:", "sha256"):
         assert needle in result.stdout
+
+
+def test_every_report_format_names_the_device_judge():
+    judge = "[judged by meta, CUDA rules (no GPU)]"
+    report = json.loads(grader("grade", str(SOLUTIONS), "--exercise", "xavier", "--format", "json").stdout)
+    device = [t for e in report["exercises"] for t in e["tests"] if t["kind"] == "device"]
+    assert device and all(judge in t["message"] for t in device)
+    gradescope = json.loads(grader("grade", str(SOLUTIONS), "--exercise", "xavier", "--format", "gradescope").stdout)
+    assert sum(judge in t["output"] for t in gradescope["tests"]) == len(device)
+    text = grader("grade", str(SOLUTIONS), "--exercise", "xavier").stdout
+    assert "Device checks judged by: meta, CUDA rules (no GPU)" in text.splitlines()
+
+
+def test_doctor_reports_and_exits_zero():
+    result = grader("doctor")
+    assert result.returncode == 0, result.stderr
+    for needle in ("torch", "CUDA", "device checks judged by", "isolation", "worker", "ok: grading can run"):
+        assert needle in result.stdout

@@ -19,6 +19,7 @@ def header_lines(report: Report) -> list[str]:
         f"Submission {report.submission} (sha256 {report.submission_sha256[:12]}), mode: {report.mode}",
         f"Score: {report.score:g} / {report.max_score:g}",
         f"grader {report.grader_version}, torch {report.torch_version}, Python {report.python_version}, device: {report.device}",
+        f"Device checks judged by: {report.device_judge}",
         f"Isolation: {report.isolation}",
         f"Time: {report.execution_time:.2f} s (worker start-up {report.worker_startup_seconds:.2f} s, not charged)",
     ]
