@@ -13,7 +13,7 @@ from pathlib import Path
 
 from grader import __version__
 from grader.limits import DEFAULT_LIMITS
-from grader.sandbox import ISOLATION, Worker, WorkerFailure
+from grader.sandbox import Worker, WorkerFailure, isolation_summary
 
 
 @dataclass
@@ -44,10 +44,10 @@ def diagnose(specs_dir: Path | None = None) -> Diagnosis:
             ("CUDA", "not available: CUDA agreement tests are skipped"),
             ("device checks judged by", "meta, CUDA rules (no GPU)"),
         ]
-    d.facts.append(("isolation", ISOLATION))
     try:
         with Worker({}, DEFAULT_LIMITS) as worker:
             hello = worker.wait_ready()
+            d.facts.append(("isolation", isolation_summary(worker.mechanism, bool(hello.get("seccomp")))))
             d.facts.append(("worker", f"started in {worker.startup_seconds:.2f} s (python -I, torch {hello.get('torch')})"))
     except WorkerFailure as exc:
         d.problems.append(f"the worker could not start: {exc} {exc.output.strip()[-500:]}")

@@ -19,7 +19,7 @@ from grader.checks import Outcome, check_for
 from grader.checks.device import current_judge
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.results import ExerciseResult, Report, TestResult
-from grader.sandbox import ISOLATION, WorkerFailure
+from grader.sandbox import WorkerFailure
 from grader.spec import ExerciseSpec, LoadedSpec
 from grader.student_code import ImportFailed, StudentCode, StudentError
 from grader.submission import Submission
@@ -62,7 +62,7 @@ def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = Tru
         python_version=platform.python_version(),
         device="cuda: " + torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
         device_judge=current_judge(),
-        isolation=ISOLATION,
+        isolation=code.isolation,
         started_at=started.isoformat(timespec="seconds"),
         execution_time=round(time.perf_counter() - t0, 3),
         worker_startup_seconds=round(code.startup_seconds, 3),
@@ -102,6 +102,10 @@ def _run_test(test, spec: ExerciseSpec, code: StudentCode) -> TestResult:
     )
 
 
+#: OSErrors that mean the sandbox said no: read-only file system, disk or file size limit.
+_REFUSED_ERRNOS = ("[Errno 30]", "[Errno 28]", "[Errno 27]", "[Errno 122]")
+
+
 def _student_error_outcome(exc: StudentError, test) -> Outcome:
     where = f"{exc.function} " if exc.function else ""
     if exc.kind == "NotImplementedError":
@@ -109,6 +113,13 @@ def _student_error_outcome(exc: StudentError, test) -> Outcome:
                        status="not implemented", output=exc.output)
     if exc.kind == "ForbiddenCall":
         return Outcome(False, f"{where}calls {exc.message}", status="forbidden", output=exc.output)
+    if exc.kind == "OutputRefused":
+        return Outcome(False, f"{exc.function or 'the code'}: {exc.message}", status="output refused", output=exc.output)
+    if exc.kind == "SystemExit":
+        return Outcome(False, f"{where}tried to end the worker: {exc.message}", status="crashed", output=exc.output)
+    if exc.kind in ("PermissionError", "LeftRunning") or any(code in exc.message for code in _REFUSED_ERRNOS):
+        return Outcome(False, f"{where}did something the sandbox refuses: {exc.kind}: {exc.message}",
+                       status="forbidden", output=exc.output)
     if exc.kind == "MemoryError" or "can't allocate memory" in exc.message:
         return Outcome(False, f"{where}ran out of memory (the worker's memory limit): {exc.message}",
                        status="memory limit", output=exc.output)

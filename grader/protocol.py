@@ -110,6 +110,10 @@ def _encode_tensor(value: Any, tensors: dict[str, Any]) -> dict[str, Any]:
     device = str(value.device)
     if value.device.type == "meta":
         return {"$meta": list(value.shape), "dtype": str(value.dtype).removeprefix("torch."), "device": "meta"}
+    size = value.numel() * value.element_size() + sum(t.numel() * t.element_size() for t in tensors.values())
+    if size > MAX_FRAME_BYTES:  # refuse before copying anything: the copy itself could exhaust memory
+        raise ProtocolError(f"the value holds {size >> 20} MiB of tensors, over the {MAX_FRAME_BYTES >> 20} MiB the "
+                            "grader accepts")
     # A plain detached copy drops tensor subclasses and their __torch_function__ hooks.
     with torch._C.DisableTorchFunctionSubclass():
         plain = value.detach().to("cpu").as_subclass(torch.Tensor).contiguous().clone()

@@ -10,9 +10,11 @@ worker is killed and the caller gets a verdict-bearing exception.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
+import secrets
 import select
 import shutil
 import signal
@@ -27,9 +29,71 @@ from typing import Any
 from grader import protocol
 from grader.limits import Limits
 
-#: What stands between student code and the grader, printed in every report's header.
-ISOLATION = ("separate process (python -I), minimal environment, fresh temporary directory, rlimits on address "
-             "space, CPU time, file size and open files; no namespace sandbox")
+BASE_ISOLATION = ("separate process (python -I), minimal environment, fresh temporary directory, rlimits on "
+                  "address space, CPU time, file size and open files")
+
+
+@functools.lru_cache(maxsize=None)
+def sandbox_mechanism() -> str:
+    """``bubblewrap`` where it works here, else ``none``; ``GRADER_SANDBOX`` can insist on either.
+
+    A probe runs bwrap once with the namespaces the worker gets, so a kernel that
+    forbids user namespaces falls back instead of failing every submission.
+    """
+    wanted = os.environ.get("GRADER_SANDBOX", "auto")
+    if wanted not in ("auto", "bubblewrap", "none"):
+        raise ValueError(f"GRADER_SANDBOX={wanted!r}: use auto, bubblewrap or none")
+    if wanted == "none" or not sys.platform.startswith("linux"):
+        return "none"
+    bwrap = shutil.which("bwrap")
+    works = bwrap is not None and subprocess.run(
+        [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--ro-bind", "/", "/", "true"],
+        capture_output=True, timeout=30).returncode == 0
+    if wanted == "bubblewrap" and not works:
+        raise RuntimeError("GRADER_SANDBOX=bubblewrap but bwrap is missing or cannot create namespaces here; "
+                           "install Debian's bubblewrap package")
+    return "bubblewrap" if works else "none"
+
+
+def isolation_summary(mechanism: str, seccomp: bool) -> str:
+    """The isolation in force, in words, for every report's header."""
+    parts = [BASE_ISOLATION]
+    if mechanism == "bubblewrap":
+        parts.append("bubblewrap: own user, network, PID, IPC and mount namespaces, no network, only the submission, "
+                     "the Python environment and the grader's code visible, unprivileged uid 65534, no capabilities")
+    else:
+        parts.append("NO namespace sandbox (bubblewrap unavailable): the worker can see the file system and network")
+    parts.append("seccomp: no new processes, no network sockets, no signals to other processes" if seccomp
+                 else "NO seccomp filter (libseccomp unavailable)")
+    return "; ".join(parts)
+
+
+def _bubblewrap_prefix(workdir: str, files: list[str], disk_mb: int) -> list[str]:
+    """bwrap arguments showing the worker only what it needs.
+
+    Everything is read-only except the worker's folder, which is a tmpfs of ``disk_mb``
+    (so filling the disk fills only that) holding read-only binds of the student's files.
+    """
+    import grader
+
+    cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+           "--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL",
+           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/lib", "/lib64", "/sbin"):
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+    if os.path.exists("/etc/ld.so.cache"):
+        cmd += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    visible = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
+               str(Path(grader.__file__).resolve().parent)}
+    for path in sorted(p for p in visible if not any(p != q and p.startswith(q + os.sep) for q in visible)):
+        cmd += ["--ro-bind", path, path]
+    cmd += ["--size", str(disk_mb << 20), "--tmpfs", workdir]
+    for name in files:
+        cmd += ["--ro-bind", os.path.join(workdir, name), os.path.join(workdir, name)]
+    return cmd + ["--remount-ro", "/", "--chdir", workdir, "--"]
 
 #: Seconds the worker may take to start (import torch and so on). Not charged to the
 #: student; generous because that import takes 10-16 s on slow machines.
@@ -67,6 +131,11 @@ class _OutputDrain(threading.Thread):
         self.kept = bytearray()
         self.dropped = 0
 
+    @property
+    def total(self) -> int:
+        """Every byte read so far, kept or dropped."""
+        return len(self.kept) + self.dropped
+
     def run(self) -> None:
         while chunk := self.stream.read1(1 << 16):
             room = self.cap - len(self.kept)
@@ -101,6 +170,7 @@ class Worker:
         self.dir: str | None = None
         self.startup_seconds = 0.0
         self.hello: dict[str, Any] = {}
+        self._sent = 0
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> "Worker":
@@ -110,10 +180,14 @@ class Worker:
             Path(self.dir, name).write_bytes(data)
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
-        worker_limits = {"cpu_seconds": self.limits.cpu_seconds, "threads": self.limits.threads}
+        worker_limits = {"cpu_seconds": self.limits.cpu_seconds, "worker_cpu_seconds": self.limits.worker_cpu_seconds,
+                         "threads": self.limits.threads}
         self._t0 = time.perf_counter()
+        self.mechanism = sandbox_mechanism()
+        prefix = (_bubblewrap_prefix(self.dir, sorted(self.files), self.limits.disk_mb)
+                  if self.mechanism == "bubblewrap" else [])
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader.worker", str(req_r), str(rep_w), json.dumps(worker_limits)],
+            [*prefix, sys.executable, "-I", "-m", "grader.worker", str(req_r), str(rep_w), json.dumps(worker_limits)],
             cwd=self.dir,
             env=minimal_env(self.dir),
             stdin=subprocess.DEVNULL,
@@ -177,12 +251,24 @@ class Worker:
 
     # -- requests ---------------------------------------------------------------------
     def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send one request and wait at most ``timeout`` seconds for its reply."""
+        """Send one request and wait at most ``timeout`` seconds for its reply.
+
+        Every request carries a fresh id that the reply must echo, so a frame forged by
+        student code (written to the reply pipe) or a reply left over from an earlier
+        request is detected, and the worker is replaced.
+        """
+        self._sent += 1
+        request_id = f"{self._sent}-{secrets.token_hex(8)}"
         try:
-            protocol.write_frame(self.req_w, protocol.pack(message))
+            protocol.write_frame(self.req_w, protocol.pack({**message, "id": request_id}))
         except BrokenPipeError:
             raise self._death("before the call") from None
-        return self._read(timeout, during="the call")
+        reply = self._read(timeout, during="the call")
+        if reply.get("id") != request_id:
+            self.close()
+            raise OutputRefused("a reply did not match its request: something wrote into the grader's channel; "
+                                "the worker was replaced")
+        return reply
 
     def _read(self, timeout: float, during: str) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

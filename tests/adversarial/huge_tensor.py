@@ -1,0 +1,8 @@
+"""Resources: returns a tensor far larger than any answer (1 GiB)."""
+import torch
+
+from xavier_base import fan_in_and_fan_out, xavier_normal_  # noqa: F401
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    return torch.zeros(1 << 28)

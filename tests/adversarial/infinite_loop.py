@@ -1,0 +1,7 @@
+"""Resources: spins forever."""
+from xavier_base import fan_in_and_fan_out, xavier_normal_  # noqa: F401
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    while True:
+        pass

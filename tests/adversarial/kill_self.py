@@ -1,0 +1,9 @@
+"""Escapes: sends itself SIGKILL."""
+import os
+import signal
+
+from xavier_base import fan_in_and_fan_out, xavier_normal_  # noqa: F401
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    os.kill(os.getpid(), signal.SIGKILL)
