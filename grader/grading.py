@@ -41,6 +41,7 @@ def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = Tru
     try:
         for loaded in specs:
             spec = loaded.spec
+            code.call_limits = limits.merged(spec.limits)
             results = []
             for test in spec.tests:
                 if not hidden and not test.visible:
@@ -72,7 +73,11 @@ def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = Tru
 
 
 def _limits_for(specs: list[LoadedSpec], limits: Limits) -> Limits:
-    """The defaults, raised where any selected spec asks for more (one worker serves them all)."""
+    """The worker's limits: the defaults, raised where any selected spec asks for more.
+
+    One worker serves every exercise of a submission, so its memory, disk and total CPU
+    must fit the most demanding one; per-call clocks follow each exercise's own spec.
+    """
     merged = limits
     for loaded in specs:
         if loaded.spec.limits is not None:

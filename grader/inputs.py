@@ -14,12 +14,17 @@ same spec always gives the same bytes.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import torch
 
 from grader.protocol import GeneratorSeed
 from grader.tree import tree_map
+
+#: Added to every seed a test uses (its own and its generators'). Grading uses 0; the
+#: false-failure measurement sweeps it to draw fresh inputs for the same tests.
+SEED_OFFSET: ContextVar[int] = ContextVar("SEED_OFFSET", default=0)
 
 RECIPES = ("randn", "rand", "zeros", "ones", "empty", "full", "randint", "tensor", "arange", "generator")
 
@@ -37,7 +42,7 @@ def dtype_of(name: str) -> torch.dtype:
 
 def make_inputs(recipes: dict[str, Any], seed: int, dtype: str | None = None) -> dict[str, Any]:
     """Build every input of a test; generators are left as :class:`GeneratorSeed` markers."""
-    rng = torch.Generator().manual_seed(seed)
+    rng = torch.Generator().manual_seed(seed + SEED_OFFSET.get())
     return {name: _make(recipes[name], rng, dtype, name) for name in recipes}
 
 
@@ -53,7 +58,7 @@ def _make(recipe: Any, rng: torch.Generator, dtype: str | None, where: str) -> A
         raise InputError(f"input {where}: give one of {', '.join(kinds)}, not several")
     kind = kinds[0]
     if kind == "generator":
-        return GeneratorSeed(int(recipe["generator"]), recipe.get("device", "cpu"))
+        return GeneratorSeed(int(recipe["generator"]) + SEED_OFFSET.get(), recipe.get("device", "cpu"))
     name = recipe.get("dtype", "float32")
     if name == "any":
         if dtype is None:

@@ -59,6 +59,8 @@ class StudentCode:
 
     def __init__(self, files: dict[str, bytes], limits: Limits) -> None:
         self.files, self.limits = files, limits
+        #: Limits of the exercise being graded: per-call clocks and output may differ per spec.
+        self.call_limits = limits
         self.worker: Worker | None = None
         self.imported: set[str] = set()
         self.broken: dict[str, Exception] = {}
@@ -156,7 +158,8 @@ class StudentCode:
             "op": "call", "target": target, "args": args or [], "kwargs": kwargs or {}, "keep": keep,
             "opaque": opaque, "return_args": return_args or [], "seed": seed,
             "forbid": forbid, "device_rules": self.device_rules,
-            "output_limit": int(self.limits.output_mb_per_call * (1 << 20)),
+            "output_limit": int(self.call_limits.output_mb_per_call * (1 << 20)),
+            "cpu_seconds": self.call_limits.cpu_seconds,
         }
         if grad:
             request["grad"] = grad
@@ -164,9 +167,9 @@ class StudentCode:
         raw_before = worker.drain.total
         reply = self._timed(worker, request)
         raw = worker.drain.total - raw_before
-        if raw > self.limits.output_mb_per_call * (1 << 20):
+        if raw > self.call_limits.output_mb_per_call * (1 << 20):
             raise StudentError("OutputRefused", f"the call wrote {raw:,} bytes to the terminal, over the "
-                               f"{self.limits.output_mb_per_call:g} MiB allowed per call; remove the output",
+                               f"{self.call_limits.output_mb_per_call:g} MiB allowed per call; remove the output",
                                output=reply.get("output", ""), function=function)
         if "error" in reply:
             e = reply["error"]
@@ -201,12 +204,12 @@ class StudentCode:
         left = self.limits.submission_seconds - self.spent
         if left <= 0:
             raise BudgetExhausted(f"the submission used up its {self.limits.submission_seconds:g} s time budget")
-        timeout = min(self.limits.call_seconds, left)
+        timeout = min(self.call_limits.call_seconds, left)
         t0 = time.perf_counter()
         try:
             return worker.request(request, timeout)
         except WorkerTimeout as exc:
-            if timeout < self.limits.call_seconds:
+            if timeout < self.call_limits.call_seconds:
                 raise BudgetExhausted(f"the submission used up its {self.limits.submission_seconds:g} s time budget") from exc
             raise
         finally:

@@ -141,8 +141,9 @@ class Worker:
     # -- request dispatch -------------------------------------------------------------
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
-        if self.call_cpu_seconds and op in ("import", "call"):
-            arm_call_cpu_limit(self.call_cpu_seconds)
+        cpu = int(request.get("cpu_seconds") or self.call_cpu_seconds)
+        if cpu and op in ("import", "call"):
+            arm_call_cpu_limit(cpu)
         if op == "import":
             return self.op_import(request)
         if op == "call":

@@ -133,3 +133,28 @@ def test_calling_the_builtin_is_forbidden_even_when_caught(tmp_path, xavier_spec
         "    fan_in, fan_out = fan_in_and_fan_out(tensor)\n    std =")
     lost = _lost(_grade_with(tmp_path, xavier_spec, source))
     assert lost and all(t.status == "forbidden" and "torch.nn.init.xavier_normal_" in t.message for t in lost.values())
+
+
+def test_limits_come_from_one_place_and_a_spec_can_override_them(tmp_path, xavier_spec):
+    from grader.limits import DEFAULT_LIMITS, Limits
+    from grader.spec import load_spec
+
+    assert Limits() == DEFAULT_LIMITS and DEFAULT_LIMITS.call_seconds == 10
+    spec_dir = tmp_path / "specs"
+    spec_dir.mkdir()
+    text = (xavier_spec[0].path).read_text().replace("order: 1\n", "order: 1\nlimits:\n  call_seconds: 1.5\n")
+    (spec_dir / "xavier.yaml").write_text(text)
+    strict = [load_spec(spec_dir / "xavier.yaml")]
+    assert strict[0].spec.limits.call_seconds == 1.5
+    source = XAVIER.read_text().replace(
+        "    fan_in, fan_out = fan_in_and_fan_out(tensor)\n    std =",
+        "    import time\n    time.sleep(2.5)\n    fan_in, fan_out = fan_in_and_fan_out(tensor)\n    std =")
+    sub = solution_copy(tmp_path)
+    (sub / "xavier_init.py").write_text(source)
+    relaxed = grade_dir(sub, xavier_spec, limits=Limits(call_seconds=5.0))
+    tight = grade_dir(sub, strict, limits=Limits(call_seconds=5.0))
+    assert relaxed.score == relaxed.max_score
+    slow = {t.name for t in tight.tests() if t.status == "timeout"}
+    normal = {t.name for t in strict[0].spec.tests if getattr(t, "function", None) == "xavier_normal_"}
+    assert slow == normal | {t.name for t in strict[0].spec.tests if getattr(t, "like", None) in normal}
+    assert tight.score == tight.max_score - sum(t.max_score for t in tight.tests() if t.name in slow)
