@@ -77,9 +77,91 @@ def check(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], 
 @main.command()
 @click.argument("submission", type=click.Path(path_type=Path))
 @_grading_options
-def grade(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], fmt: str, output: Path | None) -> None:
-    """Grade a submission with every test, hidden ones included."""
-    _run(submission, specs_dir, exercises, fmt, output, hidden=True)
+@click.option("--jobs", type=int, default=2, show_default=True, help="batch: submissions graded at once")
+@click.option("--gradebook", type=click.Path(path_type=Path), default=Path("gradebook.sqlite"), show_default=True,
+              help="batch: the SQLite gradebook to write")
+@click.option("--regrade", is_flag=True, help="batch: grade again submissions the gradebook already holds")
+@click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="batch: CSV with columns submission,student_id")
+def grade(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], fmt: str, output: Path | None,
+          jobs: int, gradebook: Path, regrade: bool, roster: Path | None) -> None:
+    """Grade a submission with every test, hidden ones included.
+
+    SUBMISSION is a folder of .py files, a .zip or a notebook; or a folder of those, one
+    per student, which is graded as a batch into the gradebook.
+    """
+    from grader.batch import is_batch_folder
+
+    if is_batch_folder(submission):
+        _run_batch(submission, specs_dir, exercises, jobs, gradebook, regrade, roster)
+    else:
+        _run(submission, specs_dir, exercises, fmt, output, hidden=True)
+
+
+def _run_batch(folder: Path, specs_dir: Path | None, exercises: tuple[str, ...], jobs: int, gradebook_path: Path,
+               regrade: bool, roster: Path | None) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    from grader.batch import discover, grade_folder
+    from grader.gradebook import Gradebook
+
+    specs = _load(_specs_dir(folder, specs_dir), exercises)
+    try:
+        entries = discover(folder, roster)
+    except SubmissionError as exc:
+        raise GraderError(str(exc)) from None
+    console = Console(stderr=True)
+    failures = 0
+    columns = [TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[failures]} below full marks"),
+               TimeRemainingColumn()]
+    with Gradebook(gradebook_path) as book, Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("grading", total=len(entries), failures=0)
+
+        def done(outcome) -> None:
+            nonlocal failures
+            if outcome.report is not None and outcome.report.score < outcome.report.max_score:
+                failures += 1
+            progress.update(task, advance=1, failures=failures)
+
+        outcomes = grade_folder(folder, specs, book, roster=roster, jobs=jobs, regrade=regrade, on_done=done)
+    table = Table(title=f"{len(outcomes)} submissions -> {gradebook_path}")
+    for column in ("student", "score", "note"):
+        table.add_column(column)
+    for o in outcomes:
+        if o.report is None:
+            table.add_row(o.student, "", "unchanged since its last grade: skipped (use --regrade)")
+        else:
+            bad = sorted({t.status for t in o.report.tests()} - {"passed", "skipped", "not applicable"})
+            table.add_row(o.student, f"{o.report.score:g} / {o.report.max_score:g}", ", ".join(bad))
+    Console(width=110).print(table)
+
+
+@main.group()
+def export() -> None:
+    """Export grades from the gradebook."""
+
+
+@export.command("csv")
+@click.option("--gradebook", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              default=Path("gradebook.sqlite"), show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("grades.csv"), show_default=True)
+def export_csv(gradebook: Path, output: Path) -> None:
+    """One row per student (latest attempt): a column per exercise, then the total."""
+    import csv
+
+    from grader.gradebook import Gradebook
+
+    with Gradebook(gradebook) as book:
+        rows = book.latest()
+    exercises = sorted({e for r in rows for e in r.scores})
+    with open(output, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student_id", *exercises, "total", "max_total"])
+        for r in rows:
+            writer.writerow([r.student, *(f"{r.scores.get(e, 0):g}" for e in exercises), f"{r.total:g}", f"{r.max_total:g}"])
+    click.echo(f"Wrote {len(rows)} students to {output}")
 
 
 def _run(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], fmt: str, output: Path | None,

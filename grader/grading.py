@@ -72,6 +72,21 @@ def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = Tru
     )
 
 
+def unreadable_report(name: str, specs: list[LoadedSpec], reason: str, sha256: str) -> Report:
+    """A report for a submission that could not be read: every test scores 0 with the reason."""
+    import torch
+
+    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    exercises = [ExerciseResult(id=s.spec.id, title=s.spec.title, spec_sha256=s.sha256, tests=[
+        TestResult(exercise=s.spec.id, name=t.name, kind=t.kind, status="error", score=0.0, max_score=t.points,
+                   visibility=t.visibility, message=f"the submission could not be read: {reason}")
+        for t in s.spec.tests]) for s in specs]
+    return Report(submission=name, submission_sha256=sha256, mode="grade", grader_version=__version__,
+                  torch_version=torch.__version__, python_version=platform.python_version(), device="none",
+                  device_judge=current_judge(), isolation="not started: the submission could not be read",
+                  started_at=now, execution_time=0.0, worker_startup_seconds=0.0, exercises=exercises)
+
+
 def _limits_for(specs: list[LoadedSpec], limits: Limits) -> Limits:
     """The worker's limits: the defaults, raised where any selected spec asks for more.
 
