@@ -183,7 +183,7 @@ class StudentCode:
         )
 
     def set_grads(self, params: Handle, grads: list[Any]) -> None:
-        self._timed(self._ready_worker(), {"op": "set_grad", "handle": params, "grads": grads})
+        self._served({"op": "set_grad", "handle": params, "grads": grads})
 
     def warm_up(self) -> None:
         """Have the worker load torch's lazily imported kernels, uncharged (once per worker)."""
@@ -194,11 +194,18 @@ class StudentCode:
 
     def put(self, value: Any) -> Handle:
         """Keep a value (e.g. a list of parameters) in the worker, for later calls to share."""
-        request = {"op": "put", "value": value, "device_rules": self.device_rules}
-        return self._timed(self._ready_worker(), request)["value"]
+        return self._served({"op": "put", "value": value, "device_rules": self.device_rules})["value"]
 
     def get(self, handle: Handle) -> Any:
-        return self._timed(self._ready_worker(), {"op": "get", "handle": handle})["value"]
+        return self._served({"op": "get", "handle": handle})["value"]
+
+    def _served(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A grader-side request (no student call); an error still becomes a verdict, never a crash."""
+        reply = self._timed(self._ready_worker(), request)
+        if "error" in reply:
+            e = reply["error"]
+            raise StudentError(e["type"], f"the worker could not {request['op']} a value: {e['message']}")
+        return reply
 
     def _timed(self, worker: Worker, request: dict[str, Any]) -> dict[str, Any]:
         left = self.limits.submission_seconds - self.spent
