@@ -21,7 +21,7 @@ from grader.spec import LoadedSpec, SpecError, load_specs
 from grader.stubs import STUDENT_SPECS
 from grader.submission import SubmissionError, load_submission
 
-FORMAT = click.Choice(["text", "json", "gradescope"])
+FORMAT = click.Choice(["text", "json", "gradescope", "junit"])
 
 
 class GraderError(click.ClickException):

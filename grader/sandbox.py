@@ -10,6 +10,7 @@ worker is killed and the caller gets a verdict-bearing exception.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -219,16 +220,12 @@ class Worker:
     def close(self) -> None:
         """Kill the whole process group and remove the temporary directory."""
         if self.proc is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.proc.wait()
             for fd in (self.req_w, self.rep_r):
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
             self.drain.join(timeout=1)
             self.proc = None
         if self.dir:

@@ -21,7 +21,7 @@ import jinja2
 import nbformat
 import yaml
 
-from grader.spec import ExerciseSpec, FunctionSpec, LoadedSpec, SpecError
+from grader.spec import FunctionSpec, LoadedSpec, SpecError
 from grader.submission import SOLUTION_TAG
 
 #: Where ``grader check`` finds the visible specs inside a student folder.

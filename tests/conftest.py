@@ -41,9 +41,6 @@ def grade_dir(path: Path, specs: list[LoadedSpec], *, hidden: bool = True, limit
     return grade(load_submission(path), specs, hidden=hidden, limits=limits)
 
 
-def by_name(report: Report) -> dict[str, object]:
-    return {f"{t.exercise}: {t.name}": t for t in report.tests()}
-
 
 # -- the CUDA run: `pytest -m cuda` ends with what ran, what it measured and on which device ---
 

@@ -126,3 +126,24 @@ def test_doctor_reports_and_exits_zero():
     assert result.returncode == 0, result.stderr
     for needle in ("torch", "CUDA", "device checks judged by", "isolation", "worker", "ok: grading can run"):
         assert needle in result.stdout
+
+
+def test_junit_xml_agrees_with_the_scores(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "xavier_init.py").write_text((ROOT / "tests/mistakes/xavier/no_receptive_field.py").read_text())
+    args = ("grade", str(sub), "--specs", str(EXERCISES), "--exercise", "xavier")
+    report = json.loads(grader(*args, "--format", "json").stdout)
+    root = ET.fromstring(grader(*args, "--format", "junit").stdout)
+    tests = report["exercises"][0]["tests"]
+    [suite] = root.findall("testsuite")
+    assert suite.get("name") == "xavier" and int(suite.get("tests")) == len(tests)
+    lost = {t["name"] for t in tests if t["score"] < t["max_score"]}
+    failed = {c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None}
+    skipped = {c.get("name") for c in suite.iter("testcase") if c.find("skipped") is not None}
+    assert failed == lost and int(suite.get("failures")) == len(lost) > 0
+    assert skipped == {t["name"] for t in tests if t["status"] == "skipped"}
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert float(props["score"]) == report["exercises"][0]["score"]

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import SOLUTIONS, by_name, grade_dir, solution_copy
+from tests.conftest import SOLUTIONS, grade_dir, solution_copy
 from grader.stubs import build
 
 XAVIER = SOLUTIONS / "xavier_init.py"

@@ -1,4 +1,4 @@
-"""Reports rendered from a :class:`grader.results.Report`: text, JSON, Gradescope."""
+"""Reports rendered from a :class:`grader.results.Report`: text, JSON, Gradescope, JUnit XML."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Callable
 
 from grader.reports.gradescope import render_gradescope
 from grader.reports.json_report import render_json
+from grader.reports.junit import render_junit
 from grader.reports.text import render_text
 from grader.results import Report
 
@@ -13,4 +14,5 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "text": render_text,
     "json": render_json,
     "gradescope": render_gradescope,
+    "junit": render_junit,
 }

@@ -1,5 +1,4 @@
 """Resources: writes files until the disk is full."""
-import os
 
 from xavier_base import fan_in_and_fan_out, xavier_normal_  # noqa: F401
 
