@@ -1,5 +1,8 @@
 """Grading many submissions: one worker per submission, several at once, into a gradebook.
 
+This module imports torch (through :mod:`grader.grading`) only when grading starts, so
+that the CLI can start the worker before paying for ``import torch`` itself.
+
 Each submission gets its own worker process, so a submission that crashes, hangs or
 attacks the grader is recorded with its verdict and cannot touch the others. A
 submission that cannot even be read (a zip bomb, a broken notebook) is recorded too,
@@ -15,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from grader.grading import grade, unreadable_report
 from grader.gradebook import Gradebook, specs_key
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.results import Report
@@ -27,6 +29,7 @@ def grade_batch(submissions: list[Submission], specs: list[LoadedSpec], *, hidde
                 limits: Limits = DEFAULT_LIMITS, jobs: int = 2,
                 on_report: Callable[[Report], None] | None = None) -> list[Report]:
     """Grade every submission (``jobs`` at a time); reports come back in the input's order."""
+    from grader.grading import grade
 
     def one(sub: Submission) -> Report:
         report = grade(sub, specs, hidden=hidden, limits=limits)
@@ -90,6 +93,7 @@ def grade_folder(folder: Path, specs: list[LoadedSpec], gradebook: Gradebook, *,
                  on_done: Callable[[BatchOutcome], None] | None = None) -> list[BatchOutcome]:
     """Grade every submission in ``folder`` into ``gradebook``, skipping unchanged ones unless ``regrade``."""
     from grader import __version__
+    from grader.grading import grade, unreadable_report
 
     key = ",".join(f"{s.spec.id}:{s.sha256}" for s in sorted(specs, key=lambda s: s.spec.id))
 

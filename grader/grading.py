@@ -16,7 +16,6 @@ from typing import Callable
 
 from grader import __version__
 from grader.checks import Outcome, check_for
-from grader.checks.device import current_judge
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.results import ExerciseResult, Report, TestResult
 from grader.sandbox import WorkerFailure
@@ -36,6 +35,8 @@ def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = Tru
     code = StudentCode(submission.files, merged)
     code.start()  # the worker imports torch while this process does the same
     import torch
+
+    from grader.checks.device import current_judge
 
     exercises: list[ExerciseResult] = []
     try:
@@ -75,6 +76,8 @@ def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = Tru
 def unreadable_report(name: str, specs: list[LoadedSpec], reason: str, sha256: str) -> Report:
     """A report for a submission that could not be read: every test scores 0 with the reason."""
     import torch
+
+    from grader.checks.device import current_judge
 
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     exercises = [ExerciseResult(id=s.spec.id, title=s.spec.title, spec_sha256=s.sha256, tests=[

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from grader.limits import Limits
 from grader.protocol import Handle
 from grader import syscall_filter
-from grader.sandbox import STARTUP_SECONDS, Worker, WorkerFailure, WorkerTimeout, isolation_summary, sandbox_mechanism
+from grader.sandbox import Worker, WorkerFailure, WorkerTimeout, isolation_summary, sandbox_mechanism
 from grader.spec import ExerciseSpec
 
 
@@ -90,7 +90,6 @@ class StudentCode:
             self.torch_version, self.cuda = str(hello.get("torch", "")), bool(hello.get("cuda"))
             self.isolation = isolation_summary(self.worker.mechanism, bool(hello.get("seccomp")))
             self._ready = True
-            self._warm = False
             self.imported = set()
         return self.worker
 
@@ -184,13 +183,6 @@ class StudentCode:
 
     def set_grads(self, params: Handle, grads: list[Any]) -> None:
         self._served({"op": "set_grad", "handle": params, "grads": grads})
-
-    def warm_up(self) -> None:
-        """Have the worker load torch's lazily imported kernels, uncharged (once per worker)."""
-        worker = self._ready_worker()
-        if not self._warm:
-            worker.request({"op": "warm_up"}, STARTUP_SECONDS)
-            self._warm = True
 
     def put(self, value: Any) -> Handle:
         """Keep a value (e.g. a list of parameters) in the worker, for later calls to share."""

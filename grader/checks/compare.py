@@ -37,8 +37,6 @@ def run(test: CompareTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome
         expected = reference(**ref_inputs)
         cotangent = _cotangent(expected, test.seed) if test.grad_wrt else None
         grad = {"wrt": test.grad_wrt, "cotangent": cotangent} if test.grad_wrt else None
-        if grad:
-            code.warm_up()
         result = call_chain(test, exercise, code, inputs, grad)
         outputs.append(result.output)
         problems += mismatches(comparable(result.value), detached(expected), rtol=test.rtol, atol=test.atol,

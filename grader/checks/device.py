@@ -38,7 +38,6 @@ OPTIMIZER_STEPS = 2
 def run(test: DeviceTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
     base = exercise.test(test.like)
     judge = current_judge()
-    code.warm_up()
     try:
         if judge == CUDA_JUDGE:
             values, output = _repeat(base, exercise, code, to_cuda)
