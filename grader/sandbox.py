@@ -150,12 +150,16 @@ class _OutputDrain(threading.Thread):
         return out
 
 
-def minimal_env(home: str) -> dict[str, str]:
-    """The worker's whole environment: nothing of the grader's (tokens, keys, paths)."""
+def minimal_env(home: str, tmp: str) -> dict[str, str]:
+    """The worker's whole environment: nothing of the grader's (tokens, keys, paths).
+
+    Temporary files (torch writes a cache there at start-up) go to ``tmp``, not into the
+    student's folder, which holds only the student's files when their code starts.
+    """
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
-        "TMPDIR": home,
+        "TMPDIR": tmp,
         "LANG": "C.UTF-8",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
@@ -169,6 +173,7 @@ class Worker:
         self.files, self.limits = files, limits
         self.proc: subprocess.Popen[bytes] | None = None
         self.dir: str | None = None
+        self.root: str | None = None
         self.startup_seconds = 0.0
         self.hello: dict[str, Any] = {}
         self._sent = 0
@@ -176,7 +181,11 @@ class Worker:
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> "Worker":
         """Spawn the worker; :meth:`wait_ready` waits for it to finish importing torch."""
-        self.dir = tempfile.mkdtemp(prefix="grader-worker-")
+        self.root = tempfile.mkdtemp(prefix="grader-worker-")
+        self.dir = os.path.join(self.root, "submission")
+        scratch = os.path.join(self.root, "tmp")
+        os.mkdir(self.dir)
+        os.mkdir(scratch)
         for name, data in self.files.items():
             Path(self.dir, name).write_bytes(data)
         req_r, self.req_w = os.pipe()
@@ -190,7 +199,7 @@ class Worker:
         self.proc = subprocess.Popen(
             [*prefix, sys.executable, "-I", "-m", "grader.worker", str(req_r), str(rep_w), json.dumps(worker_limits)],
             cwd=self.dir,
-            env=minimal_env(self.dir),
+            env=minimal_env(self.dir, "/tmp" if self.mechanism == "bubblewrap" else scratch),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -228,9 +237,9 @@ class Worker:
                     os.close(fd)
             self.drain.join(timeout=1)
             self.proc = None
-        if self.dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
+        if self.root:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = self.dir = None
 
     def __enter__(self) -> "Worker":
         return self.start()
