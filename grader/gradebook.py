@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     started_at TEXT NOT NULL,
     finished_at TEXT NOT NULL,
     score REAL NOT NULL,
-    max_score REAL NOT NULL
+    max_score REAL NOT NULL,
+    report_json TEXT
 );
 CREATE TABLE IF NOT EXISTS results (
     attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
@@ -73,9 +75,14 @@ class Gradebook:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        # Batch threads share this connection; one transaction at a time on it.
+        self.lock = threading.Lock()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(attempts)")}
+        if "report_json" not in columns:  # a gradebook written before feedback pages existed
+            self.db.execute("ALTER TABLE attempts ADD COLUMN report_json TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -88,24 +95,29 @@ class Gradebook:
 
     def is_current(self, student: str, submission_sha256: str, key: str, grader_version: str) -> bool:
         """True when this exact submission was already graded with these specs by this grader."""
-        row = self.db.execute(
-            "SELECT 1 FROM attempts WHERE student=? AND submission_sha256=? AND specs_key=? AND grader_version=? LIMIT 1",
-            (student, submission_sha256, key, grader_version)).fetchone()
+        with self.lock:
+            row = self.db.execute(
+                "SELECT 1 FROM attempts WHERE student=? AND submission_sha256=? AND specs_key=? AND grader_version=? "
+                "LIMIT 1", (student, submission_sha256, key, grader_version)).fetchone()
         return row is not None
 
     def record(self, student: str, report: Report) -> int:
         """Write one attempt and all its test rows in one transaction; returns the attempt id."""
         finished = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        with self.lock:
+            return self._record(student, report, finished)
+
+    def _record(self, student: str, report: Report, finished: str) -> int:
         cur = self.db.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
             cur.execute(
                 "INSERT INTO attempts (student, submission, submission_sha256, specs_key, grader_version, torch_version,"
-                " device, isolation, mode, started_at, finished_at, score, max_score)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " device, isolation, mode, started_at, finished_at, score, max_score, report_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (student, report.submission, report.submission_sha256, specs_key(report), report.grader_version,
                  report.torch_version, report.device, report.isolation, report.mode, report.started_at, finished,
-                 report.score, report.max_score))
+                 report.score, report.max_score, report.model_dump_json()))
             attempt = int(cur.lastrowid)
             cur.executemany(
                 "INSERT INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -118,6 +130,13 @@ class Gradebook:
             cur.execute("ROLLBACK")
             raise
         return attempt
+
+    def latest_reports(self) -> dict[str, Report]:
+        """Each student's latest full report (what feedback pages are drawn from)."""
+        rows = self.db.execute(
+            "SELECT a.student, a.report_json FROM attempts a WHERE a.report_json IS NOT NULL"
+            " AND a.id = (SELECT MAX(b.id) FROM attempts b WHERE b.student = a.student) ORDER BY a.student").fetchall()
+        return {student: Report.model_validate_json(data) for student, data in rows}
 
     def latest(self) -> list[StudentRow]:
         """Each student's latest attempt: score per exercise and the total, sorted by student."""

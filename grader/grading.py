@@ -31,7 +31,7 @@ def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = Tru
     """Grade ``submission`` against ``specs``; ``hidden=False`` runs only visible tests (``check``)."""
     started = _dt.datetime.now(_dt.timezone.utc)
     t0 = time.perf_counter()
-    merged = _limits_for(specs, limits)
+    merged = worker_limits(specs, limits)
     code = StudentCode(submission.files, merged)
     code.start()  # the worker imports torch while this process does the same
     import torch
@@ -47,7 +47,7 @@ def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = Tru
             for test in spec.tests:
                 if not hidden and not test.visible:
                     continue
-                result = _run_test(test, spec, code)
+                result = run_test(test, spec, code)
                 results.append(result)
                 if on_result:
                     on_result(result)
@@ -90,7 +90,7 @@ def unreadable_report(name: str, specs: list[LoadedSpec], reason: str, sha256: s
                   started_at=now, execution_time=0.0, worker_startup_seconds=0.0, exercises=exercises)
 
 
-def _limits_for(specs: list[LoadedSpec], limits: Limits) -> Limits:
+def worker_limits(specs: list[LoadedSpec], limits: Limits) -> Limits:
     """The worker's limits: the defaults, raised where any selected spec asks for more.
 
     One worker serves every exercise of a submission, so its memory, disk and total CPU
@@ -101,10 +101,12 @@ def _limits_for(specs: list[LoadedSpec], limits: Limits) -> Limits:
         if loaded.spec.limits is not None:
             wanted = merged.merged(loaded.spec.limits)
             merged = merged.model_copy(update={k: max(getattr(merged, k), getattr(wanted, k)) for k in Limits.model_fields})
+            merged = merged.model_copy(update={"threads": max(merged.resolved_threads(), wanted.resolved_threads())})
     return merged
 
 
-def _run_test(test, spec: ExerciseSpec, code: StudentCode) -> TestResult:
+def run_test(test, spec: ExerciseSpec, code: StudentCode) -> TestResult:
+    """One test's verdict: its check, with student errors and worker failures turned into statuses."""
     t0 = time.perf_counter()
     try:
         outcome = check_for(test.kind)(test, spec, code)
@@ -122,6 +124,7 @@ def _run_test(test, spec: ExerciseSpec, code: StudentCode) -> TestResult:
         visibility=test.visibility, message=outcome.message,
         feedback=test.feedback if status not in ("passed", "skipped", "not applicable") else "",
         output=outcome.output[:4000], seconds=round(time.perf_counter() - t0, 4),
+        metrics=outcome.metrics, curve=outcome.curve,
     )
 
 

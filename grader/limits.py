@@ -6,7 +6,14 @@ one machine and 15 s on another), so a student is never charged for it.
 
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel, ConfigDict, Field
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and taskset narrow)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Limits(BaseModel):
@@ -24,7 +31,11 @@ class Limits(BaseModel):
     open_files: int = Field(256, gt=16, description="open file descriptors (RLIMIT_NOFILE)")
     output_kb: int = Field(64, gt=0, description="stdout/stderr kept per worker; the rest is dropped")
     output_mb_per_call: float = Field(1.0, gt=0, description="printing more than this in one call loses the test")
-    threads: int = Field(1, ge=1, description="torch intra-op threads in the worker")
+    threads: int = Field(1, ge=0, description="torch intra-op threads in the worker; 0 for every core the grader may use")
+
+    def resolved_threads(self) -> int:
+        """``threads``, with 0 read as the number of cores this process may run on."""
+        return self.threads or available_cores()
 
     def merged(self, override: "LimitsOverride | None") -> "Limits":
         if override is None:
@@ -47,7 +58,7 @@ class LimitsOverride(BaseModel):
     open_files: int | None = Field(None, gt=16)
     output_kb: int | None = Field(None, gt=0)
     output_mb_per_call: float | None = Field(None, gt=0)
-    threads: int | None = Field(None, ge=1)
+    threads: int | None = Field(None, ge=0)
 
 
 DEFAULT_LIMITS = Limits()

@@ -18,6 +18,16 @@ Status = Literal[
 ]
 
 
+class TrainingCurve(BaseModel):
+    """Mean training loss (and learning rate) every few steps; validation accuracy after each epoch."""
+
+    step: list[int]
+    loss: list[float]
+    lr: list[float]
+    epoch_step: list[int]
+    val_accuracy: list[float]
+
+
 class TestResult(BaseModel):
     exercise: str
     name: str
@@ -30,6 +40,8 @@ class TestResult(BaseModel):
     feedback: str = Field("", description="the spec's hint on the likely cause, shown when the test fails")
     output: str = Field("", description="what the student's code printed during this test")
     seconds: float = 0.0
+    metrics: dict[str, float | str] = Field({}, description="figures of this test, e.g. test accuracy and time")
+    curve: TrainingCurve | None = Field(None, description="the training curve of a convergence test")
 
     @property
     def passed(self) -> bool:

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader import protocol
+from grader import devices, protocol
 from grader.limits import Limits
 
 BASE_ISOLATION = ("separate process (python -I), minimal environment, fresh temporary directory, rlimits on "
@@ -56,9 +56,12 @@ def sandbox_mechanism() -> str:
     return "bubblewrap" if works else "none"
 
 
-def isolation_summary(mechanism: str, seccomp: bool) -> str:
+def isolation_summary(mechanism: str, seccomp: bool, gpu: bool = False) -> str:
     """The isolation in force, in words, for every report's header."""
     parts = [BASE_ISOLATION]
+    if gpu:
+        parts.append("GPU devices visible to the worker, with a data-segment limit in place of the address-space "
+                     "limit (CUDA reserves far more address space than it uses)")
     if mechanism == "bubblewrap":
         parts.append("bubblewrap: own user, network, PID, IPC and mount namespaces, no network, only the submission, "
                      "the Python environment and the grader's code visible, unprivileged uid 65534, no capabilities")
@@ -69,7 +72,7 @@ def isolation_summary(mechanism: str, seccomp: bool) -> str:
     return "; ".join(parts)
 
 
-def _bubblewrap_prefix(workdir: str, files: list[str], disk_mb: int) -> list[str]:
+def _bubblewrap_prefix(workdir: str, files: list[str], disk_mb: int, gpu_nodes: list[str]) -> list[str]:
     """bwrap arguments showing the worker only what it needs.
 
     Everything is read-only except the worker's folder, which is a tmpfs of ``disk_mb``
@@ -85,6 +88,8 @@ def _bubblewrap_prefix(workdir: str, files: list[str], disk_mb: int) -> list[str
             cmd += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             cmd += ["--ro-bind", top, top]
+    for node in gpu_nodes:
+        cmd += ["--dev-bind", node, node]
     if os.path.exists("/etc/ld.so.cache"):
         cmd += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     visible = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
@@ -150,13 +155,18 @@ class _OutputDrain(threading.Thread):
         return out
 
 
-def minimal_env(home: str, tmp: str) -> dict[str, str]:
+#: Variables a GPU worker keeps: where the driver's libraries are, and which GPUs it may use.
+GPU_ENV = ("LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES")
+
+
+def minimal_env(home: str, tmp: str, gpu: bool = False) -> dict[str, str]:
     """The worker's whole environment: nothing of the grader's (tokens, keys, paths).
 
     Temporary files (torch writes a cache there at start-up) go to ``tmp``, not into the
     student's folder, which holds only the student's files when their code starts.
     """
-    return {
+    kept = {k: os.environ[k] for k in GPU_ENV if gpu and k in os.environ}
+    return {**kept,
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
         "TMPDIR": tmp,
@@ -177,6 +187,7 @@ class Worker:
         self.startup_seconds = 0.0
         self.hello: dict[str, Any] = {}
         self._sent = 0
+        self.gpu = False
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> "Worker":
@@ -191,15 +202,17 @@ class Worker:
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
         worker_limits = {"cpu_seconds": self.limits.cpu_seconds, "worker_cpu_seconds": self.limits.worker_cpu_seconds,
-                         "threads": self.limits.threads}
+                         "threads": self.limits.resolved_threads()}
         self._t0 = time.perf_counter()
         self.mechanism = sandbox_mechanism()
-        prefix = (_bubblewrap_prefix(self.dir, sorted(self.files), self.limits.disk_mb)
+        nodes = devices.gpu_nodes()
+        self.gpu = bool(nodes)
+        prefix = (_bubblewrap_prefix(self.dir, sorted(self.files), self.limits.disk_mb, nodes)
                   if self.mechanism == "bubblewrap" else [])
         self.proc = subprocess.Popen(
             [*prefix, sys.executable, "-I", "-m", "grader.worker", str(req_r), str(rep_w), json.dumps(worker_limits)],
             cwd=self.dir,
-            env=minimal_env(self.dir, "/tmp" if self.mechanism == "bubblewrap" else scratch),
+            env=minimal_env(self.dir, "/tmp" if self.mechanism == "bubblewrap" else scratch, self.gpu),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -216,7 +229,10 @@ class Worker:
     def _preexec(self) -> None:
         """Runs in the child before exec: rlimits that hold from the first instruction."""
         mb = 1 << 20
-        resource.setrlimit(resource.RLIMIT_AS, (self.limits.memory_mb * mb,) * 2)
+        # CUDA maps tens of GiB of address space it never touches, so a GPU worker is held
+        # by the size of its writable private memory instead.
+        memory = resource.RLIMIT_DATA if self.gpu else resource.RLIMIT_AS
+        resource.setrlimit(memory, (self.limits.memory_mb * mb,) * 2)
         resource.setrlimit(resource.RLIMIT_FSIZE, (self.limits.file_size_mb * mb,) * 2)
         resource.setrlimit(resource.RLIMIT_NOFILE, (self.limits.open_files,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -45,6 +45,7 @@ class FunctionSpec(_Model):
 
     name: str = Field(pattern=IDENT)
     kind: Literal["function", "class"] = "function"
+    bases: list[str] = Field([], description="base classes of a class, e.g. torch.nn.Module")
     signature: str = Field(description="Python parameter list and return annotation, e.g. '(x: Tensor) -> Tensor'")
     docstring: str
     args: list[ArgSpec] = []
@@ -194,9 +195,76 @@ class DeviceTest(TestBase):
     REPEATABLE: ClassVar[tuple[str, ...]] = ("compare", "statistical", "reproducible", "property", "optimizer")
 
 
+class ModelTest(TestBase):
+    """Judge the model that ``build_model()`` returns, without training it (:mod:`grader.checks.model`)."""
+
+    kind: Literal["model"]
+    function: str = Field("build_model", pattern=IDENT)
+    check: Literal["parameter_cap", "xavier_init", "eval_deterministic", "eval_batch_independent"]
+    max_parameters: int | None = Field(None, gt=0, description="the cap, for check: parameter_cap")
+    tolerance: float = Field(0.15, gt=0, lt=1, description="xavier_init: allowed relative error of each weight's std")
+    batch_size: int = Field(64, ge=2, description="images in the eval batch")
+
+    @model_validator(mode="after")
+    def _cap_given(self) -> "ModelTest":
+        if self.check == "parameter_cap" and self.max_parameters is None:
+            raise ValueError("check: parameter_cap needs max_parameters; add the cap")
+        return self
+
+
+class ParitySettings(_Model):
+    """The recipe both runs of a parity check share."""
+
+    lr: float = Field(gt=0)
+    betas: tuple[float, float]
+    eps: float = Field(1e-8, gt=0)
+    warmup_steps: int = Field(ge=0)
+    l2: float = Field(ge=0)
+    bn_momentum: float = Field(0.1, gt=0, le=1)
+    bn_eps: float = Field(1e-5, gt=0)
+
+
+class ParityTest(TestBase):
+    """Train a fixed network on the student's components and on PyTorch's; compare every step's loss."""
+
+    kind: Literal["parity"]
+    steps: int = Field(20, ge=2, le=200)
+    batch_size: int = Field(16, ge=2)
+    settings: ParitySettings
+    rtol: float = Field(1e-6, ge=0)
+    atol: float = Field(1e-9, ge=0)
+
+
+class Recipe(_Model):
+    """How the convergence check trains every student's model, the same for all."""
+
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    lr: float = Field(gt=0)
+    betas: tuple[float, float]
+    eps: float = Field(1e-8, gt=0)
+    warmup_fraction: float = Field(ge=0, lt=1)
+    l2: float = Field(ge=0)
+    folds: int = Field(ge=2, description="k of the student's kfold_split; fold 0 is held out for validation")
+    log_every: int = Field(20, ge=1, description="steps averaged into each point of the training curve")
+
+
+class ConvergenceTest(TestBase):
+    """Train the student's model on MNIST in the worker; score its test predictions here."""
+
+    kind: Literal["convergence"]
+    function: str = Field("build_model", pattern=IDENT)
+    pass_mark: float = Field(gt=0, le=100, description="test accuracy, in percent, needed to pass")
+    max_parameters: int = Field(gt=0)
+    time_budget_seconds: float = Field(gt=0, description="wall-clock seconds for the training call")
+    max_initial_accuracy: float = Field(30.0, gt=0, le=100, description="test accuracy (percent) above which the "
+                                        "untrained model counts as pretrained")
+    recipe: Recipe
+
+
 TestSpec = Annotated[
     Union[CompareTest, RaisesTest, StatisticalTest, ReproducibleTest, PropertyTest, OptimizerTest, CudaAgreementTest,
-          DeviceTest],
+          DeviceTest, ModelTest, ParityTest, ConvergenceTest],
     Field(discriminator="kind"),
 ]
 
@@ -226,6 +294,8 @@ class ExerciseSpec(_Model):
                                      f"exercise; got {test.like!r} (tests: {sorted(test_names)})")
                 continue
             target = getattr(test, "function", None) or getattr(test, "cls", None)
+            if isinstance(test, ParityTest):
+                continue  # trains a grader-owned network: no function of this module is called
             if target not in names:
                 raise ValueError(f"tests[{i}] names {target!r}, which is not among functions: {sorted(names)}")
         seen: set[str] = set()
@@ -255,6 +325,11 @@ class LoadedSpec(_Model):
     spec: ExerciseSpec
     path: Path
     sha256: str
+
+
+def definition_owners(specs: list[LoadedSpec]) -> dict[str, str]:
+    """Each function and class name the exercises declare, with the module it belongs to."""
+    return {f.name: s.spec.module for s in specs for f in s.spec.functions}
 
 
 # -- loading ---------------------------------------------------------------------------
@@ -313,6 +388,7 @@ def load_specs(directory: Path, only: list[str] | None = None) -> list[LoadedSpe
 
 _UNION_TAGS = {
     "compare", "raises", "statistical", "reproducible", "property", "optimizer", "cuda_agreement", "device",
+    "model", "parity", "convergence",
 }
 
 

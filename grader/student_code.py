@@ -88,7 +88,7 @@ class StudentCode:
             hello = self.worker.wait_ready()
             self.startup_seconds += self.worker.startup_seconds
             self.torch_version, self.cuda = str(hello.get("torch", "")), bool(hello.get("cuda"))
-            self.isolation = isolation_summary(self.worker.mechanism, bool(hello.get("seccomp")))
+            self.isolation = isolation_summary(self.worker.mechanism, bool(hello.get("seccomp")), self.worker.gpu)
             self._ready = True
             self.imported = set()
         return self.worker
@@ -144,10 +144,21 @@ class StudentCode:
 
     def call(self, exercise: ExerciseSpec, function: str, args: list[Any] | None = None,
              kwargs: dict[str, Any] | None = None, *, method_of: Handle | None = None, keep: bool = False,
-             return_args: list[str] | None = None, grad: dict[str, Any] | None = None, seed: int = 0) -> CallResult:
-        """Call ``function`` of the exercise's module (or a method of a kept object) in the worker."""
-        self.load(exercise)
-        if method_of is None:
+             return_args: list[str] | None = None, grad: dict[str, Any] | None = None, seed: int = 0,
+             program: str | None = None, seconds: float | None = None, load_module: bool = True) -> CallResult:
+        """Call ``function`` of the exercise's module (or a method of a kept object) in the worker.
+
+        ``program`` instead names a grader-owned function (``grader.training.recipe:train``)
+        that drives the student's code from inside the worker; the exercise's forbidden
+        built-ins stay forbidden while it runs. ``seconds`` replaces the per-call clock
+        for this one call (a training run needs minutes, a unit call seconds). A program
+        that uses only other modules of the submission passes ``load_module=False``.
+        """
+        if load_module:
+            self.load(exercise)
+        if program is not None:
+            target, forbid, opaque = program, exercise.forbidden(), []
+        elif method_of is None:
             spec = exercise.function(function.split(".")[0])
             target: Any = f"{exercise.module}:{function}"
             forbid, opaque = list(spec.forbid), list(spec.opaque_returns)
@@ -158,13 +169,14 @@ class StudentCode:
             "opaque": opaque, "return_args": return_args or [], "seed": seed,
             "forbid": forbid, "device_rules": self.device_rules,
             "output_limit": int(self.call_limits.output_mb_per_call * (1 << 20)),
-            "cpu_seconds": self.call_limits.cpu_seconds,
+            "cpu_seconds": (int(seconds * self.limits.resolved_threads()) + 1 if seconds
+                            else self.call_limits.cpu_seconds),
         }
         if grad:
             request["grad"] = grad
         worker = self._ready_worker()
         raw_before = worker.drain.total
-        reply = self._timed(worker, request)
+        reply = self._timed(worker, request, seconds)
         raw = worker.drain.total - raw_before
         if raw > self.call_limits.output_mb_per_call * (1 << 20):
             raise StudentError("OutputRefused", f"the call wrote {raw:,} bytes to the terminal, over the "
@@ -199,16 +211,17 @@ class StudentCode:
             raise StudentError(e["type"], f"the worker could not {request['op']} a value: {e['message']}")
         return reply
 
-    def _timed(self, worker: Worker, request: dict[str, Any]) -> dict[str, Any]:
+    def _timed(self, worker: Worker, request: dict[str, Any], seconds: float | None = None) -> dict[str, Any]:
         left = self.limits.submission_seconds - self.spent
         if left <= 0:
             raise BudgetExhausted(f"the submission used up its {self.limits.submission_seconds:g} s time budget")
-        timeout = min(self.call_limits.call_seconds, left)
+        clock = seconds or self.call_limits.call_seconds
+        timeout = min(clock, left)
         t0 = time.perf_counter()
         try:
             return worker.request(request, timeout)
         except WorkerTimeout as exc:
-            if timeout < self.call_limits.call_seconds:
+            if timeout < clock:
                 raise BudgetExhausted(f"the submission used up its {self.limits.submission_seconds:g} s time budget") from exc
             raise
         finally:

@@ -196,6 +196,7 @@ class Worker:
                 kwargs[name] = as_leaves(kwargs[name])
         self._reset_state(int(request.get("seed", 0)))
         out = CappedOutput()
+        self.tripwires.install(list(request.get("forbid", [])))  # a program may run before any import of its module
         self.tripwires.active = frozenset(request.get("forbid", []))
         self.tripwires.tripped = []
         threads_before = set(threading.enumerate())

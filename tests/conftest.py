@@ -20,9 +20,15 @@ SOLUTIONS = ROOT / "solutions"
 FAST_LIMITS = Limits(call_seconds=3.0, submission_seconds=60.0)
 
 
+def unit_specs() -> list[LoadedSpec]:
+    """Every exercise but those that train on MNIST, whose minute-long runs live in test_mnist.py."""
+    return [s for s in load_specs(EXERCISES) if not any(t.kind == "convergence" for t in s.spec.tests)]
+
+
 @pytest.fixture(scope="session")
 def all_specs() -> list[LoadedSpec]:
-    return load_specs(EXERCISES)
+    """The seven unit exercises (see :func:`unit_specs`)."""
+    return unit_specs()
 
 
 @pytest.fixture(scope="session")
@@ -69,3 +75,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"no CUDA device: {len(cuda_reports)} CUDA test(s) skipped, none passed silently")
     for line in CUDA_SUMMARY:
         terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_training_options(monkeypatch):
+    """`grade --device/--data-dir` set environment variables for the checks; keep each test's to itself."""
+    monkeypatch.delenv("GRADER_DEVICE", raising=False)
+    monkeypatch.delenv("GRADER_MNIST_DIR", raising=False)

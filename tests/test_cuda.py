@@ -14,6 +14,7 @@ import time
 import pytest
 
 from grader.catalogue import run_catalogue
+from grader.limits import available_cores
 from tests.conftest import ROOT, SOLUTIONS, grade_dir, needs_cuda
 
 pytestmark = [pytest.mark.cuda, needs_cuda]
@@ -37,7 +38,8 @@ def test_catalogue_device_verdicts_agree_between_judges(all_specs, cuda_summary,
     for judge in ("meta", "cuda"):
         monkeypatch.setenv("GRADER_DEVICE_JUDGE", judge)
         t0 = time.perf_counter()
-        results = run_catalogue(ROOT / "tests" / "mistakes", all_specs)
+        results = run_catalogue(ROOT / "tests" / "mistakes", all_specs, only=[s.spec.id for s in all_specs],
+                                solutions=SOLUTIONS, jobs=min(8, available_cores()))
         cuda_summary.append(f"catalogue judged by {judge}: {len(results)} variants in {time.perf_counter() - t0:.1f} s")
         verdicts[judge] = {(r.exercise, r.variant.file, name): status for r in results
                            for name, status in r.statuses.items()

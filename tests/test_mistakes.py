@@ -6,25 +6,27 @@ from __future__ import annotations
 import pytest
 
 from grader.catalogue import load_catalogue, render_table, run_catalogue
-from tests.conftest import ROOT
+from grader.spec import load_specs
+from tests.conftest import EXERCISES, ROOT
 
 CATALOGUE = ROOT / "tests" / "mistakes"
 
 
-def test_every_exercise_has_a_catalogue_with_mistakes_and_a_correct_variant(all_specs):
+def test_every_exercise_has_a_catalogue_with_mistakes_and_a_correct_variant():
     catalogue = load_catalogue(CATALOGUE)
-    assert set(catalogue) == {s.spec.id for s in all_specs}
+    assert set(catalogue) == {s.spec.id for s in load_specs(EXERCISES)}
     for exercise, variants in catalogue.items():
         wrong = [v for v in variants if v.mistake and v.loses]
         assert len(wrong) >= 5, exercise
         assert any(v.mistake is None and not v.loses for v in variants), exercise
         for v in variants:
-            assert (CATALOGUE / exercise / v.file).is_file(), v.file
+            assert v.patch or (CATALOGUE / exercise / v.file).is_file(), v.file
 
 
 @pytest.fixture(scope="module")
-def results(all_specs):
-    return run_catalogue(CATALOGUE, all_specs, jobs=2)
+def results():
+    # The MNIST catalogue skips its training run, so the whole catalogue needs no data set.
+    return run_catalogue(CATALOGUE, load_specs(EXERCISES), jobs=2, solutions=ROOT / "solutions")
 
 
 def test_the_whole_table_holds(results):

@@ -77,7 +77,8 @@ def test_missing_or_broken_templates_are_clear_errors(tmp_path, all_specs):
     broken = tmp_path / "templates"
     broken.mkdir()
     for t in (ROOT / "templates").iterdir():
-        (broken / t.name).write_text(t.read_text())
+        if t.is_file():  # the stub templates; sub-folders hold other commands' templates
+            (broken / t.name).write_text(t.read_text())
     (broken / "README.md.j2").write_text("{% for s in specs %}")
     with pytest.raises(SpecError, match=r"README\.md\.j2:1: template syntax error"):
         build(all_specs, tmp_path / "out", templates=broken)

@@ -10,7 +10,7 @@ timeouts and crashes propagate and become verdicts in :mod:`grader.grading`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from grader.protocol import Handle
@@ -24,6 +24,8 @@ class Outcome:
     message: str = ""
     status: str | None = None  # "skipped" or "not applicable" for checks that could not judge
     output: str = ""
+    metrics: dict[str, float | str] = field(default_factory=dict)  # figures a report shows, e.g. test accuracy
+    curve: dict[str, list[float]] | None = None  # a training curve, for the reports' plots
 
 
 def fail(problems: list[str], output: str = "") -> Outcome:
@@ -43,7 +45,8 @@ def comparable(value: Any) -> Any:
 
 
 def _registry() -> dict[str, Callable[..., Outcome]]:
-    from grader.checks import compare, cuda_agreement, device, optimizer, property, raises, reproducible, statistical
+    from grader.checks import (compare, convergence, cuda_agreement, device, model, optimizer, parity, property, raises,
+                               reproducible, statistical)
 
     return {
         "compare": compare.run,
@@ -54,6 +57,9 @@ def _registry() -> dict[str, Callable[..., Outcome]]:
         "optimizer": optimizer.run,
         "cuda_agreement": cuda_agreement.run,
         "device": device.run,
+        "model": model.run,
+        "parity": parity.run,
+        "convergence": convergence.run,
     }
 
 

@@ -33,7 +33,26 @@ def run(test: CudaAgreementTest, exercise: ExerciseSpec, code: StudentCode) -> O
         problems += [m for m in mismatches(_shapes(cuda_value), _shapes(cpu_value), where="the CUDA output")]
     else:
         problems += mismatches(cuda_value, plain(cpu_value), rtol=test.rtol, atol=test.atol, where="the CUDA output")
-    return fail(problems, on_cpu.output + on_cuda.output)
+    outcome = fail(problems, on_cpu.output + on_cuda.output)
+    if outcome.passed:
+        outcome.message = (f"CUDA output on {torch.cuda.get_device_name()} has the CPU's shapes and dtypes (random "
+                           "values differ by design)" if test.random else
+                           f"CPU and CUDA agree; largest difference {_largest_difference(cpu_value, cuda_value):.3g}")
+    return outcome
+
+
+def _largest_difference(cpu_value: Any, cuda_value: Any) -> float:
+    """The largest absolute difference between matching tensors of the two outputs."""
+    cpu, cuda = _leaves(plain(cpu_value)), _leaves(plain(cuda_value))
+    diffs = [float((a.double() - b.double()).abs().max()) for a, b in zip(cpu, cuda)
+             if a.shape == b.shape and a.numel() and a.is_floating_point()]
+    return max(diffs, default=0.0)
+
+
+def _leaves(value: Any) -> list[torch.Tensor]:
+    out: list[torch.Tensor] = []
+    tree_map(value, lambda v: out.append(v) if isinstance(v, torch.Tensor) else None)
+    return out
 
 
 def to_cuda(value: Any) -> Any:

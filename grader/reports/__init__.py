@@ -1,9 +1,10 @@
-"""Reports rendered from a :class:`grader.results.Report`: text, JSON, Gradescope, JUnit XML."""
+"""Reports rendered from a :class:`grader.results.Report`: text, JSON, Gradescope, JUnit XML, HTML, Markdown."""
 
 from __future__ import annotations
 
 from typing import Callable
 
+from grader.reports.feedback import render_html, render_markdown
 from grader.reports.gradescope import render_gradescope
 from grader.reports.json_report import render_json
 from grader.reports.junit import render_junit
@@ -15,4 +16,6 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "json": render_json,
     "gradescope": render_gradescope,
     "junit": render_junit,
+    "html": render_html,
+    "markdown": render_markdown,
 }
