@@ -21,7 +21,7 @@ from typing import Callable
 from grader.gradebook import Gradebook, specs_key
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.results import Report
-from grader.spec import LoadedSpec
+from grader.spec import LoadedSpec, definition_owners
 from grader.submission import Submission, SubmissionError, load_submission
 
 
@@ -96,10 +96,11 @@ def grade_folder(folder: Path, specs: list[LoadedSpec], gradebook: Gradebook, *,
     from grader.grading import grade, unreadable_report
 
     key = ",".join(f"{s.spec.id}:{s.sha256}" for s in sorted(specs, key=lambda s: s.spec.id))
+    owners = definition_owners(specs)
 
     def one(entry: Entry) -> BatchOutcome:
         try:
-            sub: Submission | None = load_submission(entry.path)
+            sub: Submission | None = load_submission(entry.path, owners)
             sha = sub.sha256
         except SubmissionError as exc:
             sub, reason = None, str(exc)

@@ -37,12 +37,14 @@ class Submission:
     sha256: str
 
 
-def load_submission(path: Path) -> Submission:
+def load_submission(path: Path, owners: dict[str, str] | None = None) -> Submission:
+    """Read a submission. ``owners`` (name -> module, from the specs) lets a notebook without
+    tagged cells be graded from its top-level definitions (:mod:`grader.notebook_fallback`)."""
     path = Path(path)
     if path.is_dir():
         files = _from_directory(path)
     elif path.suffix == ".ipynb" and path.is_file():
-        files = _from_notebook(path)
+        files = _from_notebook(path, owners or {})
     elif path.suffix == ".zip" and path.is_file():
         files = _from_zip(path)
     elif not path.exists():
@@ -120,7 +122,7 @@ def _from_zip(path: Path) -> dict[str, bytes]:
         return files
 
 
-def _from_notebook(path: Path) -> dict[str, bytes]:
+def _from_notebook(path: Path, owners: dict[str, str]) -> dict[str, bytes]:
     import nbformat
 
     size = path.stat().st_size
@@ -138,7 +140,20 @@ def _from_notebook(path: Path) -> dict[str, bytes]:
         if module:
             sources.setdefault(f"{module}.py", []).append(cell.source)
     if not sources:
-        raise SubmissionError(
-            f"{path}: no cells tagged '{SOLUTION_TAG}'; write your answers in the tagged cells of the notebook you were given"
-        )
+        return _from_definitions(path, [c.source for c in nb.cells if c.cell_type == "code"], owners)
     return {name: ("\n\n".join(parts) + "\n").encode() for name, parts in sources.items()}
+
+
+def _from_definitions(path: Path, cells: list[str], owners: dict[str, str]) -> dict[str, bytes]:
+    """The fallback for a notebook without tagged cells: its top-level definitions, no cell run."""
+    from grader.notebook_fallback import split_definitions
+
+    files, unparsed = split_definitions(cells, owners)
+    if not files:
+        wanted = ", ".join(sorted(owners)[:6]) + (", ..." if len(owners) > 6 else "")
+        bad = f" ({len(unparsed)} code cell(s) do not parse as Python)" if unparsed else ""
+        raise SubmissionError(
+            f"{path}: no cells tagged '{SOLUTION_TAG}' and no top-level definition of an exercise's function or "
+            f"class{bad}; write your answers in the tagged cells of the notebook you were given"
+            + (f", or define {wanted} at the top level of a cell" if owners else ""))
+    return files

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,14 @@ def batch_dir(tmp_path):
     folder = tmp_path / "submissions"
     folder.mkdir()
     return folder, make_batch(folder)
+
+
+def _attempts_so_far(db: Path) -> int:
+    """Attempts recorded so far; 0 while the grader has not yet created the file or its tables."""
+    try:
+        return counts(db)[0] if db.exists() else 0
+    except sqlite3.OperationalError:
+        return 0
 
 
 def counts(db: Path) -> tuple[int, int, list[tuple[str, int]]]:
@@ -95,7 +104,7 @@ def test_killed_mid_batch_leaves_no_partial_student_and_resumes(batch_dir, tmp_p
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and (not db.exists() or counts(db)[0] < 2):
+    while time.monotonic() < deadline and _attempts_so_far(db) < 2:
         time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -125,3 +134,93 @@ def test_csv_export_matches_the_gradebook(batch_dir, tmp_path, xavier_spec):
     for r in rows:
         assert float(r["xavier"]) == latest[r["student_id"]].scores["xavier"]
         assert float(r["total"]) == latest[r["student_id"]].total
+
+
+def _generated_class(folder: Path) -> dict[str, tuple[str, set[str] | None]]:
+    """32 submissions: correct, wrong (from the catalogue), crashing, hanging, notebooks, zips, unreadable.
+
+    Returns student -> (kind, the tests it must lose; None where any loss is right as long as it is total).
+    """
+    import nbformat
+    import yaml
+
+    catalogue = yaml.safe_load((ROOT / "tests" / "mistakes" / "xavier" / "catalogue.yaml").read_text())
+    wrong = [v for v in catalogue if v.get("loses")]
+    expected: dict[str, tuple[str, set[str] | None]] = {}
+
+    def put(student: str, kind: str, source: str, loses: set[str] | None) -> None:
+        (folder / student).mkdir()
+        (folder / student / "xavier_init.py").write_text(source)
+        expected[student] = (kind, loses)
+
+    for i in range(8):
+        put(f"correct{i:02d}", "correct", XAVIER + f"\n# student {i}\n", set())
+    for i in range(8):
+        v = wrong[i % len(wrong)]
+        put(f"wrong{i:02d}", "wrong", (ROOT / "tests/mistakes/xavier" / v["file"]).read_text() + f"\n# {i}\n",
+            set(v["loses"]))
+    for i, crash in enumerate(["import os\nos._exit(3)\n", "raise RuntimeError('boom at import')\n",
+                               "import ctypes\nctypes.string_at(0)\n", XAVIER + "\nimport sys\nsys.exit(1)\n"]):
+        put(f"crash{i:02d}", "crash", crash, None)
+    hang = XAVIER.replace("    fan_in, fan_out = fan_in_and_fan_out(tensor)\n    std =",
+                          "    while True:\n        pass\n    std =")
+    for i in range(4):
+        put(f"hang{i:02d}", "hang", hang + f"\n# {i}\n", {"normal values on a Linear weight",
+                                                           "normal values on a conv weight with gain",
+                                                           "float64 weights stay float64", "normal draws only from "
+                                                           "the given generator", "normal stays on the weight's device"})
+    for i in range(4):  # notebooks: two with tagged cells, two of the student's own making
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell(XAVIER)
+        if i < 2:
+            cell.metadata = {"tags": ["solution"], "grader": {"module": "xavier_init"}}
+        nb.cells = [nbformat.v4.new_code_cell("print('scratch work')"), cell]
+        (folder / f"nb{i:02d}.ipynb").write_text(nbformat.writes(nb))
+        expected[f"nb{i:02d}"] = ("notebook", set())
+    for i in range(3):
+        with zipfile.ZipFile(folder / f"zip{i:02d}.zip", "w") as zf:
+            zf.writestr("xavier_init.py", XAVIER + f"\n# {i}\n")
+        expected[f"zip{i:02d}"] = ("zip", set())
+    (folder / "junk.zip").write_bytes(b"not a zip at all")
+    expected["junk"] = ("unreadable", None)
+    return expected
+
+
+def test_a_generated_class_of_32_is_graded_exactly_and_exports_agree(tmp_path, xavier_spec):
+    from grader.reports.junit import render_junit
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    expected = _generated_class(folder)
+    assert len(expected) >= 30 and {k for k, _ in expected.values()} >= {"correct", "wrong", "crash", "hang",
+                                                                          "notebook"}
+    db = tmp_path / "gb.sqlite"
+    limits = FAST_LIMITS.model_copy(update={"call_seconds": 2.0})
+    with Gradebook(db) as book:
+        outcomes = {o.student: o.report for o in grade_folder(folder, xavier_spec, book, jobs=2, limits=limits)}
+        latest = {r.student: r for r in book.latest()}
+    names = {t.name for t in xavier_spec[0].spec.tests if t.points > 0}  # 0-point CUDA checks cannot be lost
+    full = xavier_spec[0].spec.points
+    assert set(outcomes) == set(expected) == set(latest)
+    for student, (kind, loses) in expected.items():
+        report = outcomes[student]
+        lost = {t.name for t in report.tests() if t.score < t.max_score}
+        if loses is None:
+            assert lost == names, (student, kind)
+        else:
+            assert lost == loses, (student, kind, lost ^ loses)
+        if kind == "hang":
+            assert {t.status for t in report.tests() if t.name in lost} == {"timeout"}
+        assert latest[student].total == report.score == full - sum(t.max_score for t in report.tests()
+                                                                   if t.name in lost)
+        # JUnit: one failure or error per lost test, none for the rest.
+        xml = render_junit(report)
+        assert xml.count("<failure") + xml.count("<error") == len(lost), student
+    rows = counts(db)
+    assert rows[0] == len(expected) and rows[1] == len(expected) * len(xavier_spec[0].spec.tests)
+    out = tmp_path / "grades.csv"
+    subprocess.run([sys.executable, "-m", "grader.cli", "export", "csv", "--gradebook", str(db), "-o", str(out)],
+                   check=True, capture_output=True)
+    with open(out, newline="") as f:
+        assert {r["student_id"]: float(r["total"]) for r in csv.DictReader(f)} == {
+            s: latest[s].total for s in expected}

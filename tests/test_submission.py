@@ -88,3 +88,55 @@ def test_notebooks_that_do_not_parse_or_lack_tagged_cells(tmp_path):
 def test_missing_path(tmp_path):
     with pytest.raises(SubmissionError, match="no such file or directory"):
         load_submission(tmp_path / "nope")
+
+
+def _notebook(path, cells: list[str]):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    path.write_text(nbformat.writes(nb))
+    return path
+
+
+def test_an_untagged_notebook_is_graded_from_its_top_level_definitions(tmp_path, xavier_spec):
+    from grader.grading import grade
+    from grader.spec import definition_owners
+
+    solution = (SOLUTIONS / "xavier_init.py").read_text()
+    nb = _notebook(tmp_path / "mine.ipynb", [
+        "%matplotlib inline\n" + solution,
+        "x = xavier_uniform_(torch.empty(3, 4))\nraise SystemExit('a cell like this must never run')",
+        "def xavier_normal_(t, gain=1.0, generator=None):\n    return t  # a first attempt, replaced below",
+        solution.split("def xavier_normal_")[0].split("import torch")[0] + "import torch\nimport math\n\n"
+        + "def xavier_normal_" + solution.split("def xavier_normal_")[1],
+        "this cell is not python (",
+    ])
+    sub = load_submission(nb, definition_owners(xavier_spec))
+    assert set(sub.files) == {"xavier_init.py"}
+    source = sub.files["xavier_init.py"].decode()
+    assert "SystemExit" not in source and "first attempt" not in source and "%matplotlib" not in source
+    report = grade(sub, xavier_spec)
+    assert report.score == report.max_score, [(t.name, t.message) for t in report.tests() if not t.passed]
+
+
+def test_definitions_are_sorted_into_modules_and_helpers_shared():
+    from grader.notebook_fallback import split_definitions
+
+    files, unparsed = split_definitions(
+        ["import torch\nEPS = 1e-5\ndef _helper(x):\n    return x\n", "def f(x):\n    return _helper(x)\n",
+         "class G:\n    pass\nresult = f(2)\n", "def broken(:\n"],
+        {"f": "mod_f", "G": "mod_g"})
+    assert set(files) == {"mod_f.py", "mod_g.py"} and unparsed == [3]
+    f_source = files["mod_f.py"].decode()
+    assert "import torch" in f_source and "EPS = 1e-5" in f_source and "def _helper" in f_source
+    assert "class G" not in f_source and "result = f(2)" not in f_source
+    assert "class G" in files["mod_g.py"].decode()
+
+
+def test_a_notebook_without_tags_or_definitions_names_what_to_define(tmp_path, xavier_spec):
+    from grader.spec import definition_owners
+
+    nb = _notebook(tmp_path / "empty.ipynb", ["x = 1", "print(x)"])
+    with pytest.raises(SubmissionError, match="no top-level definition of an exercise's function.*xavier_normal_"):
+        load_submission(nb, definition_owners(xavier_spec))
