@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from grader.executors import Executor, LocalExecutor
 from grader.gradebook import Gradebook, specs_key
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.results import Report
@@ -37,7 +38,7 @@ def grade_batch(submissions: list[Submission], specs: list[LoadedSpec], *, hidde
             on_report(report)
         return report
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with ThreadPoolExecutor(max_workers=run.slots) as pool:
         return list(pool.map(one, submissions))
 
 
@@ -90,10 +91,17 @@ class BatchOutcome:
 
 def grade_folder(folder: Path, specs: list[LoadedSpec], gradebook: Gradebook, *, roster: Path | None = None,
                  jobs: int = 2, regrade: bool = False, limits: Limits = DEFAULT_LIMITS,
-                 on_done: Callable[[BatchOutcome], None] | None = None) -> list[BatchOutcome]:
-    """Grade every submission in ``folder`` into ``gradebook``, skipping unchanged ones unless ``regrade``."""
+                 on_done: Callable[[BatchOutcome], None] | None = None,
+                 executor: Executor | None = None) -> list[BatchOutcome]:
+    """Grade every submission in ``folder`` into ``gradebook``, skipping unchanged ones unless ``regrade``.
+
+    ``executor`` says where each submission is graded (:mod:`grader.executors`); by
+    default here, ``jobs`` at a time.
+    """
     from grader import __version__
-    from grader.grading import grade, unreadable_report
+    from grader.grading import unreadable_report
+
+    run = executor or LocalExecutor(jobs)
 
     key = ",".join(f"{s.spec.id}:{s.sha256}" for s in sorted(specs, key=lambda s: s.spec.id))
     owners = definition_owners(specs)
@@ -110,8 +118,7 @@ def grade_folder(folder: Path, specs: list[LoadedSpec], gradebook: Gradebook, *,
             if on_done:
                 on_done(outcome)
             return outcome
-        report = grade(sub, specs, hidden=True, limits=limits) if sub else unreadable_report(
-            entry.path.name, specs, reason, sha)
+        report = run(sub, specs, limits) if sub else unreadable_report(entry.path.name, specs, reason, sha)
         assert specs_key(report) == key
         gradebook.record(entry.student, report)
         outcome = BatchOutcome(entry.student, report)
@@ -119,5 +126,5 @@ def grade_folder(folder: Path, specs: list[LoadedSpec], gradebook: Gradebook, *,
             on_done(outcome)
         return outcome
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with ThreadPoolExecutor(max_workers=run.slots) as pool:
         return list(pool.map(one, discover(folder, roster)))

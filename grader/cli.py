@@ -118,9 +118,11 @@ def check(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], 
 @click.option("--regrade", is_flag=True, help="batch: grade again submissions the gradebook already holds")
 @click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="batch: CSV with columns submission,student_id")
+@click.option("--executor", default="local", show_default=True,
+              help="batch: where submissions are graded: local, or dask://HOST:PORT (a Dask scheduler)")
 def grade(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], fmt: str, output: Path | None,
           device: str, data_dir: Path | None, plots_dir: Path, jobs: int, gradebook: Path, regrade: bool,
-          roster: Path | None) -> None:
+          roster: Path | None, executor: str) -> None:
     """Grade a submission with every test, hidden ones included.
 
     SUBMISSION is a folder of .py files, a .zip or a notebook; or a folder of those, one
@@ -130,19 +132,20 @@ def grade(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], 
 
     if is_batch_folder(submission):
         _set_training_options(_load(_specs_dir(submission, specs_dir), exercises), device, data_dir, need_data=True)
-        _run_batch(submission, specs_dir, exercises, jobs, gradebook, regrade, roster)
+        _run_batch(submission, specs_dir, exercises, jobs, gradebook, regrade, roster, executor)
     else:
         _run(submission, specs_dir, exercises, fmt, output, hidden=True, device=device, data_dir=data_dir,
              plots_dir=plots_dir)
 
 
 def _run_batch(folder: Path, specs_dir: Path | None, exercises: tuple[str, ...], jobs: int, gradebook_path: Path,
-               regrade: bool, roster: Path | None) -> None:
+               regrade: bool, roster: Path | None, executor_uri: str) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
     from grader.batch import discover, grade_folder
+    from grader.executors import executor_for
     from grader.gradebook import Gradebook
 
     specs = _load(_specs_dir(folder, specs_dir), exercises)
@@ -163,7 +166,15 @@ def _run_batch(folder: Path, specs_dir: Path | None, exercises: tuple[str, ...],
                 failures += 1
             progress.update(task, advance=1, failures=failures)
 
-        outcomes = grade_folder(folder, specs, book, roster=roster, jobs=jobs, regrade=regrade, on_done=done)
+        try:
+            executor = executor_for(executor_uri, jobs)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise GraderError(str(exc)) from None
+        try:
+            outcomes = grade_folder(folder, specs, book, roster=roster, regrade=regrade, on_done=done,
+                                    executor=executor)
+        finally:
+            executor.close()
     table = Table(title=f"{len(outcomes)} submissions -> {gradebook_path}")
     for column in ("student", "score", "note"):
         table.add_column(column)

@@ -68,6 +68,7 @@ def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = Tru
         started_at=started.isoformat(timespec="seconds"),
         execution_time=round(time.perf_counter() - t0, 3),
         worker_startup_seconds=round(code.startup_seconds, 3),
+        transfer_seconds=round(code.transfer_seconds, 3),
         exercises=exercises,
         output=output,
     )

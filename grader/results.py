@@ -78,6 +78,7 @@ class Report(BaseModel):
     started_at: str
     execution_time: float
     worker_startup_seconds: float
+    transfer_seconds: float = Field(0.0, description="time spent encoding, piping and decoding requests and replies")
     exercises: list[ExerciseResult]
     output: str = Field("", description="output of the worker outside any call (e.g. at import)")
 

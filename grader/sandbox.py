@@ -188,6 +188,7 @@ class Worker:
         self.hello: dict[str, Any] = {}
         self._sent = 0
         self.gpu = False
+        self.transfer_seconds = 0.0
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> "Worker":
@@ -281,6 +282,7 @@ class Worker:
         """
         self._sent += 1
         request_id = f"{self._sent}-{secrets.token_hex(8)}"
+        t0 = time.perf_counter()
         try:
             protocol.write_frame(self.req_w, protocol.pack({**message, "id": request_id}))
         except BrokenPipeError:
@@ -290,6 +292,10 @@ class Worker:
             self.close()
             raise OutputRefused("a reply did not match its request: something wrote into the grader's channel; "
                                 "the worker was replaced")
+        busy = reply.pop("busy", 0.0)
+        if isinstance(busy, (int, float)):
+            # Encoding, pipes and decoding: the round trip less the worker's own account of its work.
+            self.transfer_seconds += max(0.0, time.perf_counter() - t0 - float(busy))
         return reply
 
     def _read(self, timeout: float, during: str) -> dict[str, Any]:

@@ -66,6 +66,8 @@ class StudentCode:
         self.broken: dict[str, Exception] = {}
         self.spent = 0.0
         self.startup_seconds = 0.0
+        #: Time requests and replies spent being encoded, piped and decoded, over every worker.
+        self.transfer_seconds = 0.0
         self.workers_started = 0
         self.torch_version = ""
         self.cuda = False
@@ -95,6 +97,7 @@ class StudentCode:
 
     def close(self) -> None:
         if self.worker is not None:
+            self.transfer_seconds += self.worker.transfer_seconds
             self.worker.close()
             self.worker = None
 

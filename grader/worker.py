@@ -20,6 +20,7 @@ import os
 import resource
 import sys
 import threading
+import time
 import traceback
 from typing import Any, Callable
 
@@ -404,9 +405,11 @@ def main(argv: list[str]) -> int:
         except EOFError:
             return 0
         request_id = request.get("id") if isinstance(request, dict) else None
+        started = time.perf_counter()
         try:
             reply = worker.handle(request)
-            frame = protocol.pack({**reply, "id": request_id})
+            # Time spent serving the request, so the grader can tell its transfer overhead apart.
+            frame = protocol.pack({**reply, "id": request_id, "busy": time.perf_counter() - started})
         except ProtocolError as exc:
             frame = protocol.pack({"error": _error("OutputRefused", str(exc), None), "id": request_id})
         except Exception as exc:  # noqa: BLE001 - a request the worker cannot serve is reported

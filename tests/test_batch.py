@@ -224,3 +224,29 @@ def test_a_generated_class_of_32_is_graded_exactly_and_exports_agree(tmp_path, x
     with open(out, newline="") as f:
         assert {r["student_id"]: float(r["total"]) for r in csv.DictReader(f)} == {
             s: latest[s].total for s in expected}
+
+
+def test_a_dask_cluster_grades_the_batch_as_the_local_path_does(batch_dir, tmp_path, xavier_spec):
+    distributed = pytest.importorskip("distributed", reason="needs Dask distributed (the [dask] extra)")
+    folder, info = batch_dir
+    with Gradebook(tmp_path / "local.sqlite") as book:
+        grade_folder(folder, xavier_spec, book, jobs=2)
+        local = {r.student: (r.scores, r.total) for r in book.latest()}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        db = tmp_path / "dask.sqlite"
+        address = "dask://" + cluster.scheduler_address.removeprefix("tcp://")
+        result = subprocess.run([sys.executable, "-m", "grader.cli", "grade", str(folder), "--specs", str(EXERCISES),
+                                 "--exercise", "xavier", "--gradebook", str(db), "--executor", address],
+                                cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "grade_to_json" in cluster.scheduler.task_prefixes, "the submissions were not graded on the cluster"
+    with Gradebook(db) as book:
+        assert {r.student: (r.scores, r.total) for r in book.latest()} == local
+
+
+def test_an_unknown_executor_is_a_clear_error(batch_dir, tmp_path):
+    folder, _ = batch_dir
+    result = subprocess.run([sys.executable, "-m", "grader.cli", "grade", str(folder), "--specs", str(EXERCISES),
+                             "--exercise", "xavier", "--executor", "ray://x:1"], cwd=tmp_path, capture_output=True,
+                            text=True)
+    assert result.returncode == 2 and "use local or dask://HOST:PORT" in result.stderr
