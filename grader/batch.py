@@ -92,11 +92,12 @@ class BatchOutcome:
 def grade_folder(folder: Path, specs: list[LoadedSpec], gradebook: Gradebook, *, roster: Path | None = None,
                  jobs: int = 2, regrade: bool = False, limits: Limits = DEFAULT_LIMITS,
                  on_done: Callable[[BatchOutcome], None] | None = None,
-                 executor: Executor | None = None) -> list[BatchOutcome]:
+                 executor: Executor | None = None, secret: bytes | None = None) -> list[BatchOutcome]:
     """Grade every submission in ``folder`` into ``gradebook``, skipping unchanged ones unless ``regrade``.
 
     ``executor`` says where each submission is graded (:mod:`grader.executors`); by
-    default here, ``jobs`` at a time.
+    default here, ``jobs`` at a time. With ``secret``, variant records are verified and
+    must name the student (:mod:`grader.variants`).
     """
     from grader import __version__
     from grader.grading import unreadable_report
@@ -118,7 +119,8 @@ def grade_folder(folder: Path, specs: list[LoadedSpec], gradebook: Gradebook, *,
             if on_done:
                 on_done(outcome)
             return outcome
-        report = run(sub, specs, limits) if sub else unreadable_report(entry.path.name, specs, reason, sha)
+        report = (run(sub, specs, limits, secret=secret, student=entry.student) if sub
+                  else unreadable_report(entry.path.name, specs, reason, sha))
         assert specs_key(report) == key
         gradebook.record(entry.student, report)
         outcome = BatchOutcome(entry.student, report)

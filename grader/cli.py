@@ -10,6 +10,7 @@ itself could not run (a bad spec, a missing path), with a one-line error.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -44,16 +45,55 @@ def main() -> None:
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
               help="where to write; the student folder is OUT/student")
 @click.option("--exercise", "exercises", multiple=True, help="build only this exercise (repeatable)")
-def build(specs_dir: Path, out: Path, exercises: tuple[str, ...]) -> None:
+@click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="CSV with a student_id column: one folder per student, each with their own variant")
+@click.option("--secret-file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="the course secret that seeds and signs the variants (needed with --roster)")
+def build(specs_dir: Path, out: Path, exercises: tuple[str, ...], roster: Path | None,
+          secret_file: Path | None) -> None:
     """Render the specs in SPECS_DIR into stubs, a notebook and a README for students."""
     from grader.stubs import build as build_stubs
+    from grader.stubs import build_roster
 
     specs = _load(specs_dir, exercises)
     try:
+        if roster is not None:
+            if secret_file is None:
+                raise GraderError("--roster needs --secret-file: the secret seeds each student's variant and signs it")
+            students = _roster_students(roster)
+            drawn = build_roster(specs, out, students, _secret(secret_file))
+            (out / "variants.json").write_text(json.dumps(drawn, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            click.echo(f"Wrote a folder per student for {len(students)} students to {out}/ (their values: "
+                       f"{out / 'variants.json'})")
+            return
         written = build_stubs(specs, out)
     except SpecError as exc:
         raise GraderError(str(exc)) from None
     click.echo(f"Wrote {len(written)} files for {len(specs)} exercises to {out / 'student'}")
+
+
+def _roster_students(roster: Path) -> list[str]:
+    import csv
+
+    with open(roster, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or "student_id" not in reader.fieldnames:
+            raise GraderError(f"{roster}: a roster needs a student_id column")
+        students = [row["student_id"].strip() for row in reader if row["student_id"].strip()]
+    if len(set(students)) != len(students):
+        raise GraderError(f"{roster}: a student id appears twice; each student needs one row")
+    return students
+
+
+def _secret(path: Path | None) -> bytes | None:
+    """The course secret: the file's bytes, trailing whitespace removed; refused when empty."""
+    if path is None:
+        return None
+    secret = path.read_bytes().strip()
+    if len(secret) < 16:
+        raise GraderError(f"{path}: the secret is {len(secret)} bytes; use at least 16 random bytes "
+                          "(for instance: python -c 'import secrets; print(secrets.token_hex(32))')")
+    return secret
 
 
 def _grading_options(func):
@@ -69,6 +109,8 @@ def _grading_options(func):
                         help="a folder holding the MNIST IDX files (default: the cache of `grader data mnist`)")(func)
     func = click.option("--plots", "plots_dir", type=click.Path(path_type=Path), default=Path("grader-plots"),
                         show_default=True, help="where training curves are saved as PNG")(func)
+    func = click.option("--secret-file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+                        help="the course secret: verify each submission's variant record against it")(func)
     return func
 
 
@@ -103,10 +145,10 @@ def _set_training_options(specs: list[LoadedSpec], device: str, data_dir: Path |
 @click.argument("submission", type=click.Path(path_type=Path), default=".")
 @_grading_options
 def check(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], fmt: str, output: Path | None,
-          device: str, data_dir: Path | None, plots_dir: Path) -> None:
+          device: str, data_dir: Path | None, plots_dir: Path, secret_file: Path | None) -> None:
     """Run the visible tests on your work (a folder of .py files or a notebook)."""
     _run(submission, specs_dir, exercises, fmt, output, hidden=False, device=device, data_dir=data_dir,
-         plots_dir=plots_dir)
+         plots_dir=plots_dir, secret=_secret(secret_file))
 
 
 @main.command()
@@ -121,8 +163,8 @@ def check(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], 
 @click.option("--executor", default="local", show_default=True,
               help="batch: where submissions are graded: local, or dask://HOST:PORT (a Dask scheduler)")
 def grade(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], fmt: str, output: Path | None,
-          device: str, data_dir: Path | None, plots_dir: Path, jobs: int, gradebook: Path, regrade: bool,
-          roster: Path | None, executor: str) -> None:
+          device: str, data_dir: Path | None, plots_dir: Path, secret_file: Path | None, jobs: int, gradebook: Path,
+          regrade: bool, roster: Path | None, executor: str) -> None:
     """Grade a submission with every test, hidden ones included.
 
     SUBMISSION is a folder of .py files, a .zip or a notebook; or a folder of those, one
@@ -132,14 +174,14 @@ def grade(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], 
 
     if is_batch_folder(submission):
         _set_training_options(_load(_specs_dir(submission, specs_dir), exercises), device, data_dir, need_data=True)
-        _run_batch(submission, specs_dir, exercises, jobs, gradebook, regrade, roster, executor)
+        _run_batch(submission, specs_dir, exercises, jobs, gradebook, regrade, roster, executor, _secret(secret_file))
     else:
         _run(submission, specs_dir, exercises, fmt, output, hidden=True, device=device, data_dir=data_dir,
-             plots_dir=plots_dir)
+             plots_dir=plots_dir, secret=_secret(secret_file))
 
 
 def _run_batch(folder: Path, specs_dir: Path | None, exercises: tuple[str, ...], jobs: int, gradebook_path: Path,
-               regrade: bool, roster: Path | None, executor_uri: str) -> None:
+               regrade: bool, roster: Path | None, executor_uri: str, secret: bytes | None) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
@@ -172,7 +214,7 @@ def _run_batch(folder: Path, specs_dir: Path | None, exercises: tuple[str, ...],
             raise GraderError(str(exc)) from None
         try:
             outcomes = grade_folder(folder, specs, book, roster=roster, regrade=regrade, on_done=done,
-                                    executor=executor)
+                                    executor=executor, secret=secret)
         finally:
             executor.close()
     table = Table(title=f"{len(outcomes)} submissions -> {gradebook_path}")
@@ -230,7 +272,7 @@ def export_gradescope(specs_dir: Path, exercises: tuple[str, ...], output: Path)
 
 
 def _run(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], fmt: str, output: Path | None,
-         *, hidden: bool, device: str, data_dir: Path | None, plots_dir: Path) -> None:
+         *, hidden: bool, device: str, data_dir: Path | None, plots_dir: Path, secret: bytes | None = None) -> None:
     from grader.grading import grade as grade_submission
     from grader.reports import FORMATS
     from grader.reports.plots import save_training_curves
@@ -248,7 +290,7 @@ def _run(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], f
 
         report = unreadable_report(submission.name, specs, str(exc), "0" * 64)
     else:
-        report = grade_submission(sub, specs, hidden=hidden, limits=DEFAULT_LIMITS)
+        report = grade_submission(sub, specs, hidden=hidden, limits=DEFAULT_LIMITS, secret=secret)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(FORMATS[fmt](report), encoding="utf-8")

@@ -23,7 +23,8 @@ class Executor(Protocol):
 
     slots: int
 
-    def __call__(self, submission: Submission, specs: list[LoadedSpec], limits: Limits) -> Report: ...
+    def __call__(self, submission: Submission, specs: list[LoadedSpec], limits: Limits, *,
+                 secret: bytes | None = None, student: str | None = None) -> Report: ...
 
     def close(self) -> None: ...
 
@@ -34,20 +35,22 @@ class LocalExecutor:
     def __init__(self, slots: int) -> None:
         self.slots = max(1, slots)
 
-    def __call__(self, submission: Submission, specs: list[LoadedSpec], limits: Limits) -> Report:
+    def __call__(self, submission: Submission, specs: list[LoadedSpec], limits: Limits, *,
+                 secret: bytes | None = None, student: str | None = None) -> Report:
         from grader.grading import grade
 
-        return grade(submission, specs, hidden=True, limits=limits)
+        return grade(submission, specs, hidden=True, limits=limits, secret=secret, student=student)
 
     def close(self) -> None:
         pass
 
 
-def grade_to_json(submission: Submission, specs: list[LoadedSpec], limits: Limits) -> str:
+def grade_to_json(submission: Submission, specs: list[LoadedSpec], limits: Limits, secret: bytes | None,
+                  student: str | None) -> str:
     """The job a Dask worker runs: the local path, with the report returned as plain JSON."""
     from grader.grading import grade
 
-    return grade(submission, specs, hidden=True, limits=limits).model_dump_json()
+    return grade(submission, specs, hidden=True, limits=limits, secret=secret, student=student).model_dump_json()
 
 
 class DaskExecutor:
@@ -61,8 +64,9 @@ class DaskExecutor:
         self.client = Client(address, timeout="30s")
         self.slots = max(1, sum(self.client.nthreads().values()))
 
-    def __call__(self, submission: Submission, specs: list[LoadedSpec], limits: Limits) -> Report:
-        future = self.client.submit(grade_to_json, submission, specs, limits, pure=False)
+    def __call__(self, submission: Submission, specs: list[LoadedSpec], limits: Limits, *,
+                 secret: bytes | None = None, student: str | None = None) -> Report:
+        future = self.client.submit(grade_to_json, submission, specs, limits, secret, student, pure=False)
         return Report.model_validate_json(future.result())
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ import platform
 import time
 from typing import Callable
 
-from grader import __version__
+from grader import __version__, variants
 from grader.checks import Outcome, check_for
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.results import ExerciseResult, Report, TestResult
@@ -27,8 +27,14 @@ ProgressHook = Callable[[TestResult], None]
 
 
 def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = True,
-          limits: Limits = DEFAULT_LIMITS, on_result: ProgressHook | None = None) -> Report:
-    """Grade ``submission`` against ``specs``; ``hidden=False`` runs only visible tests (``check``)."""
+          limits: Limits = DEFAULT_LIMITS, on_result: ProgressHook | None = None, secret: bytes | None = None,
+          student: str | None = None) -> Report:
+    """Grade ``submission`` against ``specs``; ``hidden=False`` runs only visible tests (``check``).
+
+    An exercise with per-student variants runs with the values recorded in the
+    submitted file (:mod:`grader.variants`); with ``secret`` the record must carry a
+    valid HMAC (and name ``student``, when given), or the exercise scores 0 with why.
+    """
     started = _dt.datetime.now(_dt.timezone.utc)
     t0 = time.perf_counter()
     merged = worker_limits(specs, limits)
@@ -41,17 +47,21 @@ def grade(submission: Submission, specs: list[LoadedSpec], *, hidden: bool = Tru
     exercises: list[ExerciseResult] = []
     try:
         for loaded in specs:
+            loaded, refused = _with_variant(loaded, submission.files, secret, student)
             spec = loaded.spec
             code.call_limits = limits.merged(spec.limits)
             results = []
             for test in spec.tests:
                 if not hidden and not test.visible:
                     continue
-                result = run_test(test, spec, code)
+                result = run_test(test, spec, code) if refused is None else TestResult(
+                    exercise=spec.id, name=test.name, kind=test.kind, status="forbidden", score=0.0,
+                    max_score=test.points, visibility=test.visibility, message=refused)
                 results.append(result)
                 if on_result:
                     on_result(result)
-            exercises.append(ExerciseResult(id=spec.id, title=spec.title, spec_sha256=loaded.sha256, tests=results))
+            exercises.append(ExerciseResult(id=spec.id, title=spec.title, spec_sha256=loaded.sha256, tests=results,
+                                            variant=loaded.variant))
         output = code.output()
     finally:
         code.close()
@@ -89,6 +99,30 @@ def unreadable_report(name: str, specs: list[LoadedSpec], reason: str, sha256: s
                   torch_version=torch.__version__, python_version=platform.python_version(), device="none",
                   device_judge=current_judge(), isolation="not started: the submission could not be read",
                   started_at=now, execution_time=0.0, worker_startup_seconds=0.0, exercises=exercises)
+
+
+def _with_variant(loaded: LoadedSpec, files: dict[str, bytes], secret: bytes | None,
+                  student: str | None) -> tuple[LoadedSpec, str | None]:
+    """The spec with the submission's recorded variant, or the reason the record is refused."""
+    spec = loaded.spec
+    if not spec.variants or f"{spec.module}.py" not in files:
+        return loaded, None
+    name = f"{spec.module}.py"
+    restore = f"copy the GRADER_VARIANT line of your {name} stub back, unchanged"
+    try:
+        record = variants.read(files[name])
+    except ValueError as exc:
+        return loaded, f"{name}: {exc}; {restore}"
+    if record is None:
+        return (loaded, f"{name} has no GRADER_VARIANT line, so your variant is unknown; {restore}") if secret else (
+            loaded, None)
+    if record.exercise != spec.id or set(record.values) != set(spec.variants):
+        return loaded, f"{name}: the GRADER_VARIANT line is not this exercise's; {restore}"
+    if secret is not None and not variants.verify(record, secret):
+        return loaded, f"{name}: the GRADER_VARIANT line was edited (its signature does not match); {restore}"
+    if secret is not None and student is not None and record.student != student:
+        return loaded, f"{name}: the GRADER_VARIANT line belongs to {record.student!r}, not {student!r}; {restore}"
+    return loaded.with_variant(record.values), None
 
 
 def worker_limits(specs: list[LoadedSpec], limits: Limits) -> Limits:

@@ -53,6 +53,7 @@ class ExerciseResult(BaseModel):
     title: str
     spec_sha256: str
     tests: list[TestResult]
+    variant: dict[str, float] = Field({}, description="the per-student parameter values the tests ran with")
 
     @property
     def score(self) -> float:

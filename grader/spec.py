@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from grader import variants
 from grader.limits import LimitsOverride
 
 IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -269,6 +270,27 @@ TestSpec = Annotated[
 ]
 
 
+class VariantParam(_Model):
+    """A parameter that differs per student (see :mod:`grader.variants`)."""
+
+    min: float
+    max: float
+    default: float = Field(description="the value when no student's record applies (the solutions)")
+    integer: bool = False
+    log: bool = Field(False, description="draw log-uniformly (for scales such as eps)")
+    digits: int = Field(2, ge=1, le=12, description="significant digits kept")
+
+    @model_validator(mode="after")
+    def _range(self) -> "VariantParam":
+        if not self.min < self.max:
+            raise ValueError(f"min ({self.min:g}) must be below max ({self.max:g})")
+        if not self.min <= self.default <= self.max:
+            raise ValueError(f"default {self.default:g} is outside [{self.min:g}, {self.max:g}]")
+        if self.log and self.min <= 0:
+            raise ValueError("log: true needs min > 0")
+        return self
+
+
 class ExerciseSpec(_Model):
     """One exercise: what the student reads, what they write, and how it is tested."""
 
@@ -281,6 +303,7 @@ class ExerciseSpec(_Model):
     tests: list[TestSpec] = Field(min_length=1)
     limits: LimitsOverride | None = None
     order: int = 0
+    variants: dict[str, VariantParam] = Field({}, description="per-student parameters, used as ${variant.NAME}")
 
     @model_validator(mode="after")
     def _tests_name_known_functions(self) -> "ExerciseSpec":
@@ -325,6 +348,12 @@ class LoadedSpec(_Model):
     spec: ExerciseSpec
     path: Path
     sha256: str
+    #: The variant values it was rendered with (empty for a spec without variants).
+    variant: dict[str, float] = {}
+
+    def with_variant(self, values: dict[str, float]) -> "LoadedSpec":
+        """The same spec rendered with one student's values."""
+        return load_spec(self.path, values)
 
 
 def definition_owners(specs: list[LoadedSpec]) -> dict[str, str]:
@@ -335,8 +364,11 @@ def definition_owners(specs: list[LoadedSpec]) -> dict[str, str]:
 # -- loading ---------------------------------------------------------------------------
 
 
-def load_spec(path: Path) -> LoadedSpec:
-    """Load and validate one YAML spec, raising SpecError with ``file:line: field: problem``."""
+def load_spec(path: Path, variant: dict[str, float] | None = None) -> LoadedSpec:
+    """Load and validate one YAML spec, raising SpecError with ``file:line: field: problem``.
+
+    ``${variant.NAME}`` placeholders take ``variant``'s values, else the spec's defaults.
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -354,6 +386,15 @@ def load_spec(path: Path) -> LoadedSpec:
         raise SpecError(f"{path}:{line}: YAML syntax error: {exc.problem or exc}; fix the indentation or quoting there") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path}:1: the spec must be a YAML mapping with id, title, functions and tests")
+    declared = data.get("variants") if isinstance(data.get("variants"), dict) else {}
+    values = {k: v.get("default") for k, v in declared.items() if isinstance(v, dict)}
+    values.update(variant or {})
+    unknown = sorted(variants.placeholders(data) - set(values))
+    if unknown:
+        line = next((i for i, row in enumerate(text.splitlines(), 1) if f"${{variant.{unknown[0]}}}" in row), 1)
+        raise SpecError(f"{path}:{line}: ${{variant.{unknown[0]}}}: no such variant parameter; declare it under "
+                        "variants: with min, max and default")
+    data = variants.substitute(data, {k: float(v) for k, v in values.items() if isinstance(v, (int, float))})
     try:
         spec = ExerciseSpec.model_validate(data)
     except ValidationError as exc:
@@ -366,7 +407,8 @@ def load_spec(path: Path) -> LoadedSpec:
         raise SpecError(f"{path}:{line}: {field}: {_humanize(err)}") from None
     if spec.id != path.stem:
         raise SpecError(f"{path}:{_line_of(node, ['id'])}: id: is {spec.id!r} but the file is {path.name}; make them match")
-    return LoadedSpec(spec=spec, path=path, sha256=hashlib.sha256(raw).hexdigest())
+    used = {k: float(v) for k, v in values.items() if k in spec.variants}
+    return LoadedSpec(spec=spec, path=path, sha256=hashlib.sha256(raw).hexdigest(), variant=used)
 
 
 def load_specs(directory: Path, only: list[str] | None = None) -> list[LoadedSpec]:

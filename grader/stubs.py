@@ -21,6 +21,7 @@ import jinja2
 import nbformat
 import yaml
 
+from grader import variants
 from grader.spec import FunctionSpec, LoadedSpec, SpecError
 from grader.submission import SOLUTION_TAG
 
@@ -30,16 +31,21 @@ DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def build(specs: list[LoadedSpec], out: Path, *, templates: Path = DEFAULT_TEMPLATES,
-          course_title: str = "Training neural networks: exercises") -> list[Path]:
-    """Render the student folder ``out/student``; returns the files written."""
+          course_title: str = "Training neural networks: exercises", folder: str = "student",
+          records: dict[str, str] | None = None) -> list[Path]:
+    """Render the student folder ``out/<folder>``; returns the files written.
+
+    ``records`` (exercise id -> ``GRADER_VARIANT`` line) marks one student's variant in
+    their stubs (:func:`build_roster`).
+    """
     env = _environment(templates)
-    student = Path(out) / "student"
+    student = Path(out) / folder
     (student / STUDENT_SPECS).mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     sources: dict[str, str] = {}
     for loaded in specs:
         spec = loaded.spec
-        source = _render(env, "module.py.j2", spec=spec)
+        source = _render(env, "module.py.j2", spec=spec, record=(records or {}).get(spec.id))
         _compile_check(source, loaded.path)
         sources[spec.id] = source
         written.append(_write(student / f"{spec.module}.py", source))
@@ -52,6 +58,28 @@ def build(specs: list[LoadedSpec], out: Path, *, templates: Path = DEFAULT_TEMPL
     ]
     written.append(_write(student / "README.md", _render(env, "README.md.j2", specs=summaries, course_title=course_title)))
     return written
+
+
+def build_roster(specs: list[LoadedSpec], out: Path, students: list[str], secret: bytes, *,
+                 templates: Path = DEFAULT_TEMPLATES) -> dict[str, dict[str, dict[str, float]]]:
+    """One folder per student, ``out/<student>``, with their own variant of every exercise.
+
+    Returns each student's values per exercise, for the instructor's records.
+    """
+    drawn: dict[str, dict[str, dict[str, float]]] = {}
+    for student in students:
+        if not student or student.startswith(".") or "/" in student or "|" in student or '"' in student:
+            raise SpecError(f"roster: {student!r} cannot name a folder; use plain student ids")
+        mine, records = [], {}
+        for loaded in specs:
+            if loaded.spec.variants:
+                values = variants.draw(loaded.spec.variants, loaded.spec.id, student, secret)
+                loaded = loaded.with_variant(values)
+                records[loaded.spec.id] = variants.record_line(loaded.spec.id, student, values, secret)
+            mine.append(loaded)
+        build(mine, out, templates=templates, folder=student, records=records)
+        drawn[student] = {s.spec.id: s.variant for s in mine if s.variant}
+    return drawn
 
 
 def visible_spec_yaml(loaded: LoadedSpec) -> str:
