@@ -38,7 +38,7 @@ def grade_batch(submissions: list[Submission], specs: list[LoadedSpec], *, hidde
             on_report(report)
         return report
 
-    with ThreadPoolExecutor(max_workers=run.slots) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(one, submissions))
 
 

@@ -2,7 +2,9 @@
 
 The gradients for every step are drawn in the trusted process from the test's seed, so
 both optimizers see identical inputs and any difference is the update rule's. The
-parameters are compared after every step, and the first step that differs is reported.
+worker steps the student's optimizer through all of them in one request
+(:mod:`grader.training.trajectory`); the parameters are compared after every step, and
+the first step that differs is reported.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from grader.compare import mismatches
 from grader.inputs import make_inputs, resolve
 from grader.spec import ExerciseSpec, OptimizerTest
 from grader.student_code import StudentCode
+
+PROGRAM = "grader.training.trajectory:trajectory"
 
 
 def run(test: OptimizerTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
@@ -27,17 +31,16 @@ def run(test: OptimizerTest, exercise: ExerciseSpec, code: StudentCode) -> Outco
         ref_params = [p.clone().requires_grad_(True) for p in params]
         reference = resolve(test.reference)(ref_params, **test.options)
 
-        handle = code.put([p.clone().requires_grad_(True) for p in params])
-        made = code.call(exercise, test.cls, [handle], dict(test.options), keep=True, seed=test.seed)
+        made = code.call(exercise, test.cls, [exercise.module, test.cls, [p.clone() for p in params],
+                                              dict(test.options), grads], program=PROGRAM, seed=test.seed)
         output += made.output
-        optimizer = made.value
-        for step, step_grads in enumerate(grads, start=1):
+        steps = made.value
+        if not isinstance(steps, list) or len(steps) != test.steps:
+            return Outcome(False, "the optimizer's trajectory did not come back one step at a time", output=output)
+        for step, (step_grads, got) in enumerate(zip(grads, steps), start=1):
             for p, g in zip(ref_params, step_grads):
                 p.grad = g.clone()
             reference.step()
-            code.set_grads(handle, step_grads)
-            output += code.call(exercise, "step", method_of=optimizer, seed=test.seed).output
-            got = code.get(handle)
             problems = mismatches(got, [p.detach() for p in ref_params], rtol=test.rtol, atol=test.atol,
                                   where=f"the parameters after step {step} ({dtype})")
             if problems:
