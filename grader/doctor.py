@@ -47,7 +47,7 @@ def diagnose(specs_dir: Path | None = None) -> Diagnosis:
     try:
         with Worker({}, DEFAULT_LIMITS) as worker:
             hello = worker.wait_ready()
-            d.facts.append(("isolation", isolation_summary(worker.mechanism, bool(hello.get("seccomp")))))
+            d.facts.append(("isolation", isolation_summary(worker.mechanism, bool(hello.get("seccomp")), worker.gpu)))
             d.facts.append(("worker", f"started in {worker.startup_seconds:.2f} s (python -I, torch {hello.get('torch')})"))
     except WorkerFailure as exc:
         d.problems.append(f"the worker could not start: {exc} {exc.output.strip()[-500:]}")
@@ -61,4 +61,19 @@ def diagnose(specs_dir: Path | None = None) -> Diagnosis:
             d.facts.append(("exercises", f"{len(specs)} in {specs_dir}: {', '.join(s.spec.id for s in specs)}"))
         except SpecError as exc:
             d.problems.append(str(exc))
+        else:
+            if any(t.kind == "convergence" for s in specs for t in s.spec.tests):
+                d.facts.append(("MNIST", _mnist_status()))
     return d
+
+
+def _mnist_status() -> str:
+    """Whether the training data is here already (nothing is fetched: `grader data mnist` does that)."""
+    from grader.checks.convergence import data_dir
+    from grader.datasets import mnist
+
+    try:
+        folder, _ = mnist.prepare(data_dir(), mirrors=(), wheel=None)
+    except mnist.MnistDataError:
+        return "not prepared: run `grader data mnist` before grading (grade stops without it)"
+    return f"ready in {folder}, every file's sha256 verified"

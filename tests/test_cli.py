@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -126,6 +127,15 @@ def test_doctor_reports_and_exits_zero():
     assert result.returncode == 0, result.stderr
     for needle in ("torch", "CUDA", "device checks judged by", "isolation", "worker", "ok: grading can run"):
         assert needle in result.stdout
+
+
+def test_doctor_says_whether_mnist_is_here_without_fetching_it(tmp_path):
+    env = {**os.environ, "GRADER_CACHE_DIR": str(tmp_path / "cache")}
+    result = subprocess.run([sys.executable, "-m", "grader.cli", "doctor"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "MNIST" in result.stdout and "not prepared: run `grader data mnist`" in result.stdout
+    assert not (tmp_path / "cache").exists()
 
 
 def test_junit_xml_agrees_with_the_scores(tmp_path):
