@@ -100,9 +100,11 @@ def run_catalogue(folder: Path, specs: list[LoadedSpec], *, limits: Limits = DEF
     With ``solutions``, each variant is graded inside a copy of the instructor's
     solutions, so an exercise that imports other modules (the MNIST CNN) finds them.
     """
+    from grader.checks.convergence import prepare_data
     from grader.grading import grade
     from grader.submission import Submission
 
+    prepare_data([s for s in specs if not only or s.spec.id in only])
     by_id = {s.spec.id: s for s in specs}
     work = []
     for exercise, variants in load_catalogue(folder).items():

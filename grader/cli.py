@@ -123,8 +123,8 @@ def _set_training_options(specs: list[LoadedSpec], device: str, data_dir: Path |
     """
     import os
 
+    from grader.checks.convergence import prepare_data
     from grader.datasets import mnist
-    from grader.spec import ConvergenceTest
 
     os.environ["GRADER_DEVICE"] = device
     if data_dir is not None:
@@ -134,9 +134,9 @@ def _set_training_options(specs: list[LoadedSpec], device: str, data_dir: Path |
 
         if not torch.cuda.is_available():
             raise GraderError("--device cuda, but PyTorch sees no CUDA device here; use --device auto or cpu")
-    if need_data and any(isinstance(t, ConvergenceTest) for s in specs for t in s.spec.tests):
+    if need_data:
         try:
-            mnist.prepare(data_dir)
+            prepare_data(specs)
         except (mnist.MnistDataError, OSError) as exc:
             raise GraderError(f"{exc}. Run `grader data mnist` first, or pass --data-dir") from None
 
@@ -389,6 +389,7 @@ def doctor(specs_dir: Path | None) -> None:
 def mistakes(folder: Path, specs_dir: Path, exercises: tuple[str, ...], jobs: int, solutions: Path) -> None:
     """Grade a catalogue of wrong submissions and print which points each loses."""
     from grader.catalogue import render_table, run_catalogue
+    from grader.datasets.mnist import MnistDataError
 
     specs = _load(specs_dir, ())
     try:
@@ -396,6 +397,8 @@ def mistakes(folder: Path, specs_dir: Path, exercises: tuple[str, ...], jobs: in
                                 solutions=solutions if solutions.is_dir() else None)
     except SpecError as exc:
         raise GraderError(str(exc)) from None
+    except MnistDataError as exc:
+        raise GraderError(f"{exc}. Run `grader data mnist` first") from None
     click.echo(render_table(results), nl=False)
     bad = sum(not r.ok for r in results)
     click.echo(f"\n{len(results)} variants, {bad} not as catalogued")

