@@ -42,7 +42,7 @@ class LocalExecutor:
         return grade(submission, specs, hidden=True, limits=limits, secret=secret, student=student)
 
     def close(self) -> None:
-        pass
+        """Nothing to release: each submission's worker is closed by its own grading."""
 
 
 def grade_to_json(submission: Submission, specs: list[LoadedSpec], limits: Limits, secret: bytes | None,

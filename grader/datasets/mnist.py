@@ -110,7 +110,8 @@ def load(data_dir: Path | None = None, *, cache: Path | None = None, files: tupl
     """Resolve the data (see :func:`prepare`) and read it into arrays."""
     files = files or FILES
     folder, source = prepare(data_dir, cache=cache, files=files, **sources)  # type: ignore[arg-type]
-    arrays = [idx.decode(_read_verified(_find(folder, f), f), f.name) for f in files]
+    # prepare() has just hashed every file; read them once more without hashing again.
+    arrays = [idx.decode(_plain_bytes(_find(folder, f)), f.name) for f in files]
     return Mnist(*arrays, folder=folder, source=source)
 
 
@@ -178,15 +179,21 @@ def _find(folder: Path, f: MnistFile) -> Path:
                          "IDX files in this folder")
 
 
+def _plain_bytes(path: Path, fix: str = "replace it with the original MNIST file") -> bytes:
+    """The file's bytes, decompressed when it is gzipped."""
+    data = path.read_bytes()
+    if path.suffix != ".gz":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as exc:
+        raise MnistDataError(f"{path}: not a readable gzip file ({exc}); it is corrupt or truncated and was not "
+                             f"used; {fix}") from None
+
+
 def _read_verified(path: Path, f: MnistFile, fix: str = "replace it with the original MNIST file") -> bytes:
     """The file's plain bytes, refused unless their sha256 is the pinned one."""
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise MnistDataError(f"{path}: not a readable gzip file ({exc}); it is corrupt or truncated and was not "
-                                 f"used; {fix}") from None
+    data = _plain_bytes(path, fix)
     digest = hashlib.sha256(data).hexdigest()
     if digest != f.raw_sha256:
         raise MnistDataError(f"{path}: sha256 {digest[:16]}... is not the pinned {f.raw_sha256[:16]}... of {f.name}; "
