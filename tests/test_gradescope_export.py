@@ -19,7 +19,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.gradescope_export import build_autograder, render_scripts
+from grader.gradescope_export import render_scripts
 from grader.spec import load_specs
 from tests.conftest import EXERCISES, ROOT, SOLUTIONS
 
