@@ -47,8 +47,9 @@ def diagnose(specs_dir: Path | None = None) -> Diagnosis:
     try:
         with Worker({}, DEFAULT_LIMITS) as worker:
             hello = worker.wait_ready()
-            d.facts.append(("isolation", isolation_summary(worker.mechanism, bool(hello.get("seccomp")), worker.gpu)))
-            d.facts.append(("worker", f"started in {worker.startup_seconds:.2f} s (python -I, torch {hello.get('torch')})"))
+            d.facts.append(("isolation", isolation_summary(worker.mechanism, bool(hello.get("seccomp")), worker.gpu, worker.forked)))
+            d.facts.append(("worker", f"started in {worker.startup_seconds:.2f} s ("
+                            f"{'forked from the fork server' if worker.forked else 'python -I'}, torch {hello.get('torch')})"))
     except WorkerFailure as exc:
         d.problems.append(f"the worker could not start: {exc} {exc.output.strip()[-500:]}")
     except OSError as exc:

@@ -11,6 +11,7 @@ worker is killed and the caller gets a verdict-bearing exception.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import json
 import os
@@ -27,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader import devices, protocol
+from grader import devices, protocol, zygote, zygote_client
 from grader.limits import Limits
 
 BASE_ISOLATION = ("separate process (python -I), minimal environment, fresh temporary directory, rlimits on "
@@ -56,7 +57,7 @@ def sandbox_mechanism() -> str:
     return "bubblewrap" if works else "none"
 
 
-def isolation_summary(mechanism: str, seccomp: bool, gpu: bool = False) -> str:
+def isolation_summary(mechanism: str, seccomp: bool, gpu: bool = False, forked: bool = False) -> str:
     """The isolation in force, in words, for every report's header."""
     parts = [BASE_ISOLATION]
     if gpu:
@@ -67,21 +68,22 @@ def isolation_summary(mechanism: str, seccomp: bool, gpu: bool = False) -> str:
                      "the Python environment and the grader's code visible, unprivileged uid 65534, no capabilities")
     else:
         parts.append("NO namespace sandbox (bubblewrap unavailable): the worker can see the file system and network")
+    if forked:
+        parts.append("forked from a fork server that imported torch once, then given its own "
+                     + ("PID, mount, IPC and network namespaces and a fresh /tmp, " if mechanism == "bubblewrap"
+                        else "") + "not dumpable, so workers side by side cannot see or reach each other")
     parts.append("seccomp: no new processes, no network sockets, no signals to other processes" if seccomp
                  else "NO seccomp filter (libseccomp unavailable)")
     return "; ".join(parts)
 
 
-def _bubblewrap_prefix(workdir: str, files: list[str], disk_mb: int, gpu_nodes: list[str]) -> list[str]:
-    """bwrap arguments showing the worker only what it needs.
-
-    Everything is read-only except the worker's folder, which is a tmpfs of ``disk_mb``
-    (so filling the disk fills only that) holding read-only binds of the student's files.
-    """
+def _bubblewrap_common(gpu_nodes: list[str]) -> list[str]:
+    """bwrap arguments shared by a spawned worker and the fork server: a read-only view of
+    the system, the Python environment and the grader's code, and nothing else."""
     import grader
 
     cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-           "--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL",
+           "--unshare-user", "--uid", "65534", "--gid", "65534",
            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/lib", "/lib64", "/sbin"):
         if os.path.islink(top):
@@ -96,10 +98,47 @@ def _bubblewrap_prefix(workdir: str, files: list[str], disk_mb: int, gpu_nodes: 
                str(Path(grader.__file__).resolve().parent)}
     for path in sorted(p for p in visible if not any(p != q and p.startswith(q + os.sep) for q in visible)):
         cmd += ["--ro-bind", path, path]
-    cmd += ["--size", str(disk_mb << 20), "--tmpfs", workdir]
+    return cmd
+
+
+def _bubblewrap_prefix(workdir: str, files: list[str], disk_mb: int, gpu_nodes: list[str]) -> list[str]:
+    """bwrap arguments for a spawned worker, which gets no capabilities at all.
+
+    Everything is read-only except the worker's folder, which is a tmpfs of ``disk_mb``
+    (so filling the disk fills only that) holding read-only binds of the student's files.
+    """
+    cmd = [*_bubblewrap_common(gpu_nodes), "--cap-drop", "ALL", "--size", str(disk_mb << 20), "--tmpfs", workdir]
     for name in files:
         cmd += ["--ro-bind", os.path.join(workdir, name), os.path.join(workdir, name)]
     return cmd + ["--remount-ro", "/", "--chdir", workdir, "--"]
+
+
+def _fork_server_command(namespaces: bool) -> list[str]:
+    """The fork server's command line, less its socket's descriptor number.
+
+    Inside bubblewrap it keeps its capabilities, which hold only in its own user
+    namespace, to mount each worker's file systems; every worker drops them.
+    """
+    prefix = [*_bubblewrap_common([]), "--cap-add", "ALL", "--dir", zygote.WORKER_ROOT, "--remount-ro", "/",
+              "--chdir", "/", "--"] if namespaces else []
+    return [*prefix, sys.executable, "-I", "-m", "grader.zygote", "namespaces" if namespaces else "plain"]
+
+
+def start_method(gpu: bool) -> str:
+    """``fork`` (from the fork server) or ``spawn`` (a fresh interpreter); ``GRADER_WORKER_START`` can insist.
+
+    Forking is the default on Linux for CPU workers: it saves the worker's ``import
+    torch`` for every submission. GPU workers are spawned, so CUDA never meets a fork.
+    """
+    wanted = os.environ.get("GRADER_WORKER_START", "auto")
+    if wanted not in ("auto", "fork", "spawn"):
+        raise ValueError(f"GRADER_WORKER_START={wanted!r}: use auto, fork or spawn")
+    if wanted == "auto":
+        return "fork" if sys.platform.startswith("linux") and not gpu else "spawn"
+    if wanted == "fork" and gpu:
+        raise RuntimeError("GRADER_WORKER_START=fork cannot serve a GPU worker; use --device cpu or spawn")
+    return wanted
+
 
 #: Seconds the worker may take to start (import torch and so on). Not charged to the
 #: student; generous because that import takes 10-16 s on slow machines.
@@ -176,54 +215,103 @@ def minimal_env(home: str, tmp: str, gpu: bool = False) -> dict[str, str]:
     }
 
 
+def _wide_pipe() -> tuple[int, int]:
+    """A pipe as wide as the system allows (1 MiB by default, not 64 KiB), so a frame of
+    tensors crosses in one or two writes instead of a dozen waits for the reader."""
+    r, w = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, int(f.read()))
+    return r, w
+
+
+class _Spawned:
+    """A worker started as a fresh interpreter, ``python -I -m grader.worker``, in its own session."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def close(self) -> None:
+        self.proc.wait()
+
+
 class Worker:
     """One worker process for one submission. Use as a context manager."""
 
     def __init__(self, files: dict[str, bytes], limits: Limits) -> None:
         self.files, self.limits = files, limits
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.process: _Spawned | zygote_client.ForkedWorker | None = None
         self.dir: str | None = None
         self.root: str | None = None
         self.startup_seconds = 0.0
         self.hello: dict[str, Any] = {}
         self._sent = 0
         self.gpu = False
+        self.forked = False
         self.transfer_seconds = 0.0
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> "Worker":
-        """Spawn the worker; :meth:`wait_ready` waits for it to finish importing torch."""
-        self.root = tempfile.mkdtemp(prefix="grader-worker-")
-        self.dir = os.path.join(self.root, "submission")
-        scratch = os.path.join(self.root, "tmp")
-        os.mkdir(self.dir)
-        os.mkdir(scratch)
-        for name, data in self.files.items():
-            Path(self.dir, name).write_bytes(data)
-        req_r, self.req_w = os.pipe()
-        self.rep_r, rep_w = os.pipe()
-        worker_limits = {"cpu_seconds": self.limits.cpu_seconds, "worker_cpu_seconds": self.limits.worker_cpu_seconds,
-                         "threads": self.limits.resolved_threads()}
+        """Fork the worker from the fork server, or spawn it; :meth:`wait_ready` waits for its hello."""
         self._t0 = time.perf_counter()
         self.mechanism = sandbox_mechanism()
         nodes = devices.gpu_nodes()
         self.gpu = bool(nodes)
-        prefix = (_bubblewrap_prefix(self.dir, sorted(self.files), self.limits.disk_mb, nodes)
-                  if self.mechanism == "bubblewrap" else [])
-        self.proc = subprocess.Popen(
-            [*prefix, sys.executable, "-I", "-m", "grader.worker", str(req_r), str(rep_w), json.dumps(worker_limits)],
-            cwd=self.dir,
-            env=minimal_env(self.dir, "/tmp" if self.mechanism == "bubblewrap" else scratch, self.gpu),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(req_r, rep_w),
-            start_new_session=True,
-            preexec_fn=self._preexec,
-        )
-        os.close(req_r)
-        os.close(rep_w)
-        self.drain = _OutputDrain(self.proc.stdout, self.limits.output_kb * 1024)
+        self.forked = start_method(self.gpu) == "fork"
+        scratch = "/tmp"
+        if self.forked and self.mechanism == "bubblewrap":
+            # The worker's own tmpfs: its files never touch this machine's disk.
+            self.dir, scratch = f"{zygote.WORKER_ROOT}/submission", f"{zygote.WORKER_ROOT}/tmp"
+        else:
+            self.root = tempfile.mkdtemp(prefix="grader-worker-")
+            scratch = os.path.join(self.root, "tmp")
+            self.dir = os.path.join(self.root, "submission")
+            os.mkdir(self.dir)
+            os.mkdir(scratch)
+            for name, data in self.files.items():
+                Path(self.dir, name).write_bytes(data)
+        req_r, self.req_w = _wide_pipe()
+        self.rep_r, rep_w = _wide_pipe()
+        out_r, out_w = os.pipe()
+        worker_limits = {"cpu_seconds": self.limits.cpu_seconds, "worker_cpu_seconds": self.limits.worker_cpu_seconds,
+                         "threads": self.limits.resolved_threads()}
+        env = minimal_env(self.dir, scratch, self.gpu)
+        try:
+            if self.forked:
+                namespaces = self.mechanism == "bubblewrap"
+                request = zygote.encode_request(
+                    self.files if namespaces else {}, workdir=self.dir, env=env, disk_mb=self.limits.disk_mb,
+                    limits={**worker_limits, "memory_mb": self.limits.memory_mb,
+                            "file_size_mb": self.limits.file_size_mb, "open_files": self.limits.open_files})
+                self.process = zygote_client.spawn(
+                    (namespaces, sys.executable, sys.prefix), _fork_server_command(namespaces),
+                    minimal_env(*(["/tmp"] if namespaces else [tempfile.gettempdir()]) * 2),
+                    [req_r, rep_w, out_w], request)
+            else:
+                prefix = (_bubblewrap_prefix(self.dir, sorted(self.files), self.limits.disk_mb, nodes)
+                          if self.mechanism == "bubblewrap" else [])
+                self.process = _Spawned(subprocess.Popen(
+                    [*prefix, sys.executable, "-I", "-m", "grader.worker", str(req_r), str(rep_w),
+                     json.dumps(worker_limits)],
+                    cwd=self.dir, env=env, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+                    pass_fds=(req_r, rep_w), start_new_session=True, preexec_fn=self._preexec))
+        finally:
+            for fd in (req_r, rep_w, out_w):
+                os.close(fd)
+        self.drain = _OutputDrain(os.fdopen(out_r, "rb"), self.limits.output_kb * 1024)
         self.drain.start()
         return self
 
@@ -244,19 +332,19 @@ class Worker:
         return self.hello
 
     def close(self) -> None:
-        """Kill the whole process group and remove the temporary directory."""
-        if self.proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        """Kill the worker (a spawned one with its whole process group) and remove its folder."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(30)
+            self.process.close()
             for fd in (self.req_w, self.rep_r):
                 with contextlib.suppress(OSError):
                     os.close(fd)
             self.drain.join(timeout=1)
-            self.proc = None
+            self.process = None
         if self.root:
             shutil.rmtree(self.root, ignore_errors=True)
-            self.root = self.dir = None
+        self.root = self.dir = None
 
     def __enter__(self) -> "Worker":
         return self.start()
@@ -266,7 +354,7 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return self.process is not None and self.process.running()
 
     def output(self) -> str:
         """What the worker wrote to its real stdout/stderr (not the per-call capture)."""
@@ -280,23 +368,61 @@ class Worker:
         student code (written to the reply pipe) or a reply left over from an earlier
         request is detected, and the worker is replaced.
         """
+        t0 = time.perf_counter()
+        request_id = self._send(message)
+        reply = self._reply(self._read(timeout, during="the call"), request_id)
+        self._count_transfer(t0, [reply])
+        return reply
+
+    def request_many(self, message: dict[str, Any], count: int, timeout: float, total: float) -> list[dict[str, Any]]:
+        """Send a ``call_many`` and collect its ``count`` replies, in order; an error is the last.
+
+        The worker sends whatever calls finished at least every ``protocol.COALESCE_SECONDS``, so
+        a frame must come within ``timeout`` (one call's clock) of the one before, and
+        all within ``total``.
+        """
+        t0 = time.perf_counter()
+        end = time.monotonic() + total
+        request_id = self._send(message)
+        replies: list[dict[str, Any]] = []
+        while len(replies) < count and not (replies and "error" in replies[-1]):
+            wait = min(timeout + protocol.COALESCE_SECONDS, max(end - time.monotonic(), 0.0))
+            frame = self._reply(self._read(wait, during="the call"), request_id)
+            batch = frame.get("replies")
+            if not isinstance(batch, list) or not batch or not all(
+                    isinstance(r, dict) and r.pop("index", None) == len(replies) + i for i, r in enumerate(batch)):
+                raise self._tampered()
+            t0 = self._count_transfer(t0, batch)
+            replies += batch
+        return replies
+
+    def _send(self, message: dict[str, Any]) -> str:
         self._sent += 1
         request_id = f"{self._sent}-{secrets.token_hex(8)}"
-        t0 = time.perf_counter()
         try:
             protocol.write_frame(self.req_w, protocol.pack({**message, "id": request_id}))
         except BrokenPipeError:
             raise self._death("before the call") from None
-        reply = self._read(timeout, during="the call")
+        return request_id
+
+    def _reply(self, reply: dict[str, Any], request_id: str) -> dict[str, Any]:
         if reply.get("id") != request_id:
-            self.close()
-            raise OutputRefused("a reply did not match its request: something wrote into the grader's channel; "
-                                "the worker was replaced")
-        busy = reply.pop("busy", 0.0)
-        if isinstance(busy, (int, float)):
-            # Encoding, pipes and decoding: the round trip less the worker's own account of its work.
-            self.transfer_seconds += max(0.0, time.perf_counter() - t0 - float(busy))
+            raise self._tampered()
         return reply
+
+    def _tampered(self) -> OutputRefused:
+        self.close()
+        return OutputRefused("a reply did not match its request: something wrote into the grader's channel; "
+                             "the worker was replaced")
+
+    def _count_transfer(self, since: float, replies: list[dict[str, Any]]) -> float:
+        """Add encoding, pipes and decoding: the wait for these replies less the worker's own
+        account of its work. Returns now, the start of the next wait."""
+        busy = [r.pop("busy", 0.0) for r in replies]
+        now = time.perf_counter()
+        if all(isinstance(b, (int, float)) for b in busy):
+            self.transfer_seconds += max(0.0, now - since - sum(float(b) for b in busy))
+        return now
 
     def _read(self, timeout: float, during: str) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -333,11 +459,8 @@ class Worker:
         return b"".join(chunks)
 
     def _death(self, during: str) -> WorkerCrashed:
-        assert self.proc is not None
-        try:
-            code = self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            code = None
+        assert self.process is not None
+        code = self.process.wait(5)
         self.drain.join(timeout=1)
         output = self.drain.text()
         self.close()

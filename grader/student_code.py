@@ -90,7 +90,8 @@ class StudentCode:
             hello = self.worker.wait_ready()
             self.startup_seconds += self.worker.startup_seconds
             self.torch_version, self.cuda = str(hello.get("torch", "")), bool(hello.get("cuda"))
-            self.isolation = isolation_summary(self.worker.mechanism, bool(hello.get("seccomp")), self.worker.gpu)
+            self.isolation = isolation_summary(self.worker.mechanism, bool(hello.get("seccomp")), self.worker.gpu,
+                                              self.worker.forked)
             self._ready = True
             self.imported = set()
         return self.worker
@@ -159,6 +160,37 @@ class StudentCode:
         """
         if load_module:
             self.load(exercise)
+        request = self._call_request(exercise, function, method_of, program, seconds, seed)
+        request.update(args=args or [], kwargs=kwargs or {}, keep=keep, return_args=return_args or [])
+        if grad:
+            request["grad"] = grad
+        worker = self._ready_worker()
+        raw_before = worker.drain.total
+        reply = self._timed(worker, request, seconds)
+        self._check_terminal_output(worker.drain.total - raw_before, 1, reply, function)
+        return self._result(reply, function)
+
+    def call_many(self, exercise: ExerciseSpec, function: str, calls: list[dict[str, Any]], *,
+                  seed: int = 0) -> list[CallResult]:
+        """Call ``function`` once per keyword set, in one request: the worker answers each call
+        as it finishes, so a sweep of a hundred calls costs one round trip, not a hundred.
+
+        Each call keeps its own clock, seed, output capture and limits, as with :meth:`call`;
+        the first call that fails raises, and the rest are not run (but for a call that shared
+        a frame with a value that could not be sent: it may have run, and its reply is dropped).
+        """
+        self.load(exercise)
+        request = {**self._call_request(exercise, function, None, None, None, seed), "op": "call_many",
+                   "calls": calls}
+        worker = self._ready_worker()
+        raw_before = worker.drain.total
+        replies = self._timed(worker, request, count=len(calls))
+        self._check_terminal_output(worker.drain.total - raw_before, len(calls), replies[-1], function)
+        return [self._result(reply, function) for reply in replies]
+
+    def _call_request(self, exercise: ExerciseSpec, function: str, method_of: Handle | None, program: str | None,
+                      seconds: float | None, seed: int) -> dict[str, Any]:
+        """The parts of a call request that name what runs and under which limits."""
         if program is not None:
             target, forbid, opaque = program, exercise.forbidden(), []
         elif method_of is None:
@@ -167,24 +199,24 @@ class StudentCode:
             forbid, opaque = list(spec.forbid), list(spec.opaque_returns)
         else:
             target, forbid, opaque = {"handle": method_of.id, "method": function}, exercise.forbidden(), []
-        request = {
-            "op": "call", "target": target, "args": args or [], "kwargs": kwargs or {}, "keep": keep,
-            "opaque": opaque, "return_args": return_args or [], "seed": seed,
+        return {
+            "op": "call", "target": target, "opaque": opaque, "seed": seed,
             "forbid": forbid, "device_rules": self.device_rules,
             "output_limit": int(self.call_limits.output_mb_per_call * (1 << 20)),
             "cpu_seconds": (int(seconds * self.limits.resolved_threads()) + 1 if seconds
                             else self.call_limits.cpu_seconds),
         }
-        if grad:
-            request["grad"] = grad
-        worker = self._ready_worker()
-        raw_before = worker.drain.total
-        reply = self._timed(worker, request, seconds)
-        raw = worker.drain.total - raw_before
-        if raw > self.call_limits.output_mb_per_call * (1 << 20):
+
+    def _check_terminal_output(self, raw: int, calls: int, reply: dict[str, Any], function: str) -> None:
+        """Refuse a call that flooded the worker's real stdout/stderr (not the per-call capture)."""
+        allowed = self.call_limits.output_mb_per_call * (1 << 20)
+        if raw > allowed * calls:
             raise StudentError("OutputRefused", f"the call wrote {raw:,} bytes to the terminal, over the "
                                f"{self.call_limits.output_mb_per_call:g} MiB allowed per call; remove the output",
                                output=reply.get("output", ""), function=function)
+
+    def _result(self, reply: dict[str, Any], function: str) -> CallResult:
+        """The call's result, or its error raised as a :class:`StudentError`."""
         if "error" in reply:
             e = reply["error"]
             if e["type"] in RESTART_AFTER:
@@ -214,19 +246,22 @@ class StudentCode:
             raise StudentError(e["type"], f"the worker could not {request['op']} a value: {e['message']}")
         return reply
 
-    def _timed(self, worker: Worker, request: dict[str, Any], seconds: float | None = None) -> dict[str, Any]:
+    def _timed(self, worker: Worker, request: dict[str, Any], seconds: float | None = None, *,
+               count: int | None = None) -> Any:
+        """The worker's reply (or, with ``count``, its replies) within the call's clock and what
+        is left of the submission's budget."""
         left = self.limits.submission_seconds - self.spent
         if left <= 0:
             raise BudgetExhausted(f"the submission used up its {self.limits.submission_seconds:g} s time budget")
         clock = seconds or self.call_limits.call_seconds
-        timeout = min(clock, left)
         t0 = time.perf_counter()
         try:
-            return worker.request(request, timeout)
+            if count is None:
+                return worker.request(request, min(clock, left))
+            return worker.request_many(request, count, clock, left)
         except WorkerTimeout as exc:
-            if timeout < clock:
+            if time.perf_counter() - t0 >= left - 1e-3:
                 raise BudgetExhausted(f"the submission used up its {self.limits.submission_seconds:g} s time budget") from exc
             raise
         finally:
             self.spent += time.perf_counter() - t0
-

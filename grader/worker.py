@@ -1,7 +1,8 @@
 """The worker: the only process that ever imports or runs student code.
 
-Started by :mod:`grader.sandbox` as ``python -I -m grader.worker REQ_FD REPLY_FD LIMITS``
-inside a fresh temporary directory that holds only the student's files. It reads
+Forked from the fork server (:mod:`grader.zygote`), or started by :mod:`grader.sandbox`
+as ``python -I -m grader.worker REQ_FD REPLY_FD LIMITS``, inside a fresh temporary
+directory that holds only the student's files. It reads
 requests from one pipe and answers on another, so whatever the student prints goes
 to the captured stdout/stderr and never into the protocol.
 
@@ -268,7 +269,12 @@ class Worker:
         torch = self.torch
         torch.set_default_dtype(self.defaults[0])
         torch.set_grad_enabled(True)
-        torch.manual_seed(seed)
+        # torch.manual_seed would also queue a lazy seeding of every accelerator backend,
+        # recording a formatted stack each time: a third of a millisecond per call, for
+        # devices a CPU worker never uses.
+        torch.default_generator.manual_seed(seed)
+        if torch.cuda.is_available():
+            torch.cuda.manual_seed_all(seed)
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
 
@@ -380,18 +386,33 @@ def arm_call_cpu_limit(seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def main(argv: list[str]) -> int:
-    req_fd, reply_fd = int(argv[0]), int(argv[1])
-    limits = json.loads(argv[2]) if len(argv) > 2 else {}
+def prepare() -> Any:
+    """Import torch and everything a worker loads lazily: the start-up no student is charged for.
+
+    The fork server (:mod:`grader.zygote`) runs this once and forks every worker from
+    the result; a spawned worker runs it itself. One thread here: a thread pool started
+    before a fork would be missing from the child.
+    """
     sys.dont_write_bytecode = True  # -I ignores PYTHONDONTWRITEBYTECODE; keep the student's folder as given
     import torch
 
-    torch.set_num_threads(int(limits.get("threads", 1)))
+    torch.set_num_threads(1)
     _warm_up(torch)
-    worker = Worker(int(limits.get("cpu_seconds", 0)))
-    sys.path.insert(0, os.getcwd())
+    from grader import device_rules, syscall_filter  # noqa: F401 - loaded now, not on the student's clock
+
+    syscall_filter.available()
+    return torch
+
+
+def serve(req_fd: int, reply_fd: int, limits: dict[str, Any]) -> int:
+    """Lock this process down, say hello, then answer requests until the grader hangs up."""
+    import torch
+
     from grader import syscall_filter
 
+    torch.set_num_threads(int(limits.get("threads", 1)))
+    worker = Worker(int(limits.get("cpu_seconds", 0)))
+    sys.path.insert(0, os.getcwd())
     seccomp = syscall_filter.available()
     if seccomp:
         syscall_filter.install()
@@ -405,17 +426,68 @@ def main(argv: list[str]) -> int:
         except EOFError:
             return 0
         request_id = request.get("id") if isinstance(request, dict) else None
-        started = time.perf_counter()
+        if isinstance(request, dict) and request.get("op") == "call_many":
+            _call_many(worker, request, request_id, reply_fd)
+            continue
+        reply = _serve(worker, request)
         try:
-            reply = worker.handle(request)
-            # Time spent serving the request, so the grader can tell its transfer overhead apart.
-            frame = protocol.pack({**reply, "id": request_id, "busy": time.perf_counter() - started})
+            frame = protocol.pack({**reply, "id": request_id})
         except ProtocolError as exc:
             frame = protocol.pack({"error": _error("OutputRefused", str(exc), None), "id": request_id})
-        except Exception as exc:  # noqa: BLE001 - a request the worker cannot serve is reported
-            frame = protocol.pack({"error": _error("WorkerError", f"{type(exc).__name__}: {exc}", None),
-                                   "id": request_id})
         protocol.write_frame(reply_fd, frame)
+
+
+def _call_many(worker: Worker, request: dict[str, Any], request_id: Any, reply_fd: int) -> None:
+    """Run one call per keyword set, sending replies in frames of whatever finished within
+    :data:`grader.protocol.COALESCE_SECONDS`; the first error is the last reply."""
+    calls = list(request.get("calls", []))
+    pending: list[dict[str, Any]] = []
+    sent = time.perf_counter()
+    for index, kwargs in enumerate(calls):
+        pending.append({**_serve(worker, {**request, "op": "call", "kwargs": kwargs}), "index": index})
+        failed = "error" in pending[-1]
+        if failed or index == len(calls) - 1 or time.perf_counter() - sent >= protocol.COALESCE_SECONDS:
+            frames, refused = _pack_replies(pending, request_id)
+            for frame in frames:
+                protocol.write_frame(reply_fd, frame)
+            pending, sent = [], time.perf_counter()
+            if failed or refused:
+                return
+
+
+def _pack_replies(replies: list[dict[str, Any]], request_id: Any) -> tuple[list[bytes], bool]:
+    """Frames for these replies (one, unless together they are over the size limit), and
+    whether one could not be encoded: it becomes the error that ends them."""
+    try:
+        return [protocol.pack({"id": request_id, "replies": replies})], False
+    except ProtocolError:
+        pass
+    frames = []
+    for reply in replies:
+        try:
+            frames.append(protocol.pack({"id": request_id, "replies": [reply]}))
+        except ProtocolError as exc:
+            error = {"error": _error("OutputRefused", str(exc), None), "index": reply["index"]}
+            return frames + [protocol.pack({"id": request_id, "replies": [error]})], True
+    return frames, False
+
+
+def _serve(worker: Worker, request: Any) -> dict[str, Any]:
+    """One reply, with the time spent serving it (so the grader can tell its transfer overhead apart)."""
+    started = time.perf_counter()
+    try:
+        reply = worker.handle(request)
+    except ProtocolError as exc:
+        return {"error": _error("OutputRefused", str(exc), None)}
+    except Exception as exc:  # noqa: BLE001 - a request the worker cannot serve is reported
+        return {"error": _error("WorkerError", f"{type(exc).__name__}: {exc}", None)}
+    return {**reply, "busy": time.perf_counter() - started}
+
+
+def main(argv: list[str]) -> int:
+    """A spawned worker: ``python -I -m grader.worker REQ_FD REPLY_FD LIMITS``."""
+    prepare()
+    return serve(int(argv[0]), int(argv[1]), json.loads(argv[2]) if len(argv) > 2 else {})
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The worker process: isolated start, limits, timeouts, crashes and captured output."""
+"""The worker process, forked or spawned: isolated start, limits, timeouts, crashes and captured output."""
 
 from __future__ import annotations
 
@@ -28,14 +28,30 @@ def shout(n):
     os.write(1, b"x" * n)
     print("y" * n)
     return n
+SEEN = []
+def record(i):
+    SEEN.append(i)
+    if i == "boom":
+        raise ValueError("boom")
+    if i == "hang":
+        while True:
+            pass
+    if i == "object":
+        return object()
+    return i * 2
+def seen():
+    return list(SEEN)
 '''
 
 
-@pytest.fixture()
-def worker(monkeypatch):
+@pytest.fixture(params=["fork", "spawn"])
+def worker(monkeypatch, request):
+    """A worker forked from the fork server, and one spawned as a fresh interpreter: both must hold."""
     monkeypatch.setenv("GRADER_TEST_SECRET", "do-not-leak")
+    monkeypatch.setenv("GRADER_WORKER_START", request.param)
     with Worker({"probe.py": PROBE}, Limits(output_kb=4)) as w:
         w.wait_ready()
+        assert w.forked == (request.param == "fork")
         assert w.request({"op": "import", "module": "probe"}, 10)["ok"]
         yield w
 
@@ -80,6 +96,43 @@ def test_output_is_captured_per_call_and_truncated(worker):
     assert reply["value"] == 100_000
     assert len(reply["output"]) < 9000 and "more characters of output were dropped" in reply["output"]
     assert "more bytes of output were dropped" in worker.output() or len(worker.output()) <= 4096
+
+
+def many(w, values, timeout=10.0):
+    calls = [{"i": v} for v in values]
+    return w.request_many({"op": "call_many", "target": "probe:record", "calls": calls}, len(calls), timeout, 60)
+
+
+def test_call_many_answers_every_call_in_order_in_a_few_frames(worker):
+    replies = many(worker, list(range(200)))
+    assert [r["value"] for r in replies] == [2 * i for i in range(200)]
+    assert call(worker, "seen")["value"] == list(range(200))
+
+
+def test_call_many_stops_at_the_first_error(worker):
+    replies = many(worker, [1, 2, "boom", 4])
+    assert [r.get("value") for r in replies[:2]] == [2, 4]
+    assert len(replies) == 3 and replies[2]["error"]["type"] == "ValueError"
+    assert call(worker, "seen")["value"] == [1, 2, "boom"]  # 4 never ran
+
+
+def test_call_many_refuses_a_value_it_cannot_send_and_stops(worker):
+    replies = many(worker, [1, "object", 3])
+    assert len(replies) == 2 and replies[1]["error"]["type"] == "OutputRefused"
+    assert replies[0]["value"] == 2
+    # A value is found unsendable when its frame is packed, so a call in the same frame may
+    # have run after it; its reply is dropped, and the worker still answers.
+    assert call(worker, "seen")["value"][:2] == [1, "object"]
+
+
+def test_call_many_holds_each_call_to_its_own_clock(worker):
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(WorkerTimeout):
+        many(worker, [1, 2, "hang", 4], timeout=1.0)
+    assert time.perf_counter() - t0 < 3  # one call's clock, not four
+    assert not worker.alive
 
 
 def test_describe_exit_names_limits():

@@ -84,11 +84,9 @@ def _lookup(saved: dict[str, Any], ref: str) -> Any:
 def _sweep(test: CompareTest, exercise: ExerciseSpec, code: StudentCode, inputs: dict[str, Any]):
     (arg, (start, stop)), = test.sweep.items()
     reference = resolve(test.reference)
-    got, expected = [], []
-    for value in range(start, stop):
-        kwargs = {**inputs, arg: value}
-        expected.append(reference(**live(kwargs)))
-        got.append(code.call(exercise, test.function, kwargs=kwargs, seed=test.seed).value)
+    calls = [{**inputs, arg: value} for value in range(start, stop)]
+    expected = [reference(**live(kwargs)) for kwargs in calls]
+    got = [result.value for result in code.call_many(exercise, test.function, calls, seed=test.seed)]
     return got, expected
 
 

@@ -14,6 +14,7 @@ import torch
 from grader.checks import Outcome
 from grader.compare import mismatches
 from grader.inputs import make_inputs, resolve
+from grader.protocol import Received
 from grader.spec import ExerciseSpec, OptimizerTest
 from grader.student_code import StudentCode
 
@@ -31,12 +32,15 @@ def run(test: OptimizerTest, exercise: ExerciseSpec, code: StudentCode) -> Outco
         ref_params = [p.clone().requires_grad_(True) for p in params]
         reference = resolve(test.reference)(ref_params, **test.options)
 
+        stacked = [torch.stack([step[i] for step in grads]) for i in range(len(params))]
         made = code.call(exercise, test.cls, [exercise.module, test.cls, [p.clone() for p in params],
-                                              dict(test.options), grads], program=PROGRAM, seed=test.seed)
+                                              dict(test.options), stacked], program=PROGRAM, seed=test.seed)
         output += made.output
-        steps = made.value
-        if not isinstance(steps, list) or len(steps) != test.steps:
+        got_stacked = made.value
+        if (not isinstance(got_stacked, list) or len(got_stacked) != len(params)
+                or not all(isinstance(g, Received) and g.tensor.shape[:1] == (test.steps,) for g in got_stacked)):
             return Outcome(False, "the optimizer's trajectory did not come back one step at a time", output=output)
+        steps = [[Received(g.tensor[step], g.device) for g in got_stacked] for step in range(test.steps)]
         for step, (step_grads, got) in enumerate(zip(grads, steps), start=1):
             for p, g in zip(ref_params, step_grads):
                 p.grad = g.clone()

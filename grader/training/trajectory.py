@@ -17,14 +17,20 @@ import torch
 
 
 def trajectory(module: str, cls: str, params: list[torch.Tensor], options: dict[str, Any],
-               grads: list[list[torch.Tensor]]) -> list[list[torch.Tensor]]:
-    """The parameters after each step of ``module.cls(params, **options)`` fed ``grads``."""
+               grads: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The parameters after each step of ``module.cls(params, **options)``, fed ``grads``.
+
+    ``grads`` holds one tensor per parameter with every step's gradient stacked along
+    the first dimension, and the parameters come back stacked the same way: a few
+    large tensors cross the pipe instead of one small tensor per parameter per step.
+    """
     params = [p.requires_grad_(True) for p in params]
     optimizer = getattr(importlib.import_module(module), cls)(params, **options)
-    snapshots = []
-    for step_grads in grads:
-        for p, g in zip(params, step_grads):
-            p.grad = g.to(dtype=p.dtype, device=p.device)
+    snapshots: list[list[torch.Tensor]] = [[] for _ in params]
+    for step in range(grads[0].shape[0] if grads else 0):
+        for p, g in zip(params, grads):
+            p.grad = g[step].to(dtype=p.dtype, device=p.device)
         optimizer.step()
-        snapshots.append([p.detach().clone() for p in params])
-    return snapshots
+        for kept, p in zip(snapshots, params):
+            kept.append(p.detach().clone())
+    return [torch.stack(kept) for kept in snapshots]

@@ -1,0 +1,153 @@
+"""The grader's side of the fork server (:mod:`grader.zygote`): start it once, fork workers from it.
+
+One fork server serves the whole grader process, every thread of a batch included.
+It starts on the first worker and is started again if it has died; it ends when the
+grader does (bubblewrap's ``--die-with-parent``, and its socket closing).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import select
+import socket
+import subprocess
+import threading
+from typing import Any
+
+
+class ForkedWorker:
+    """A worker forked by the fork server, known through its supervisor's control socket.
+
+    The supervisor is the worker's parent, so it alone can wait for it: it kills the
+    worker on ``kill`` (or when this socket closes) and sends back one line with the
+    exit status.
+    """
+
+    def __init__(self, ctl: socket.socket) -> None:
+        self.ctl = ctl
+        self.ended = False
+        self.code: int | None = None
+
+    def running(self) -> bool:
+        return not self._collect(0.0)
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.ctl.send(b"kill")
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit status, waiting at most ``timeout`` s; None if it is not known by then."""
+        self._collect(timeout)
+        return self.code
+
+    def close(self) -> None:
+        self.ctl.close()
+
+    def _collect(self, timeout: float) -> bool:
+        """Read the supervisor's status line if it has come; True once the worker has ended."""
+        if self.ended:
+            return True
+        if self.ctl.fileno() < 0 or not select.select([self.ctl], [], [], timeout)[0]:
+            return False
+        data = b""
+        with contextlib.suppress(OSError):
+            while not data.endswith(b"\n") and (chunk := self.ctl.recv(256)):
+                data += chunk
+        self.ended = True
+        with contextlib.suppress(ValueError, TypeError, KeyError):
+            self.code = int(json.loads(data)["exit"])
+        return True
+
+
+class ForkServer:
+    """A running fork server: a process, its socket, and a thread that started and waits for it.
+
+    The thread starts the process and outlives it, because bubblewrap's
+    ``--die-with-parent`` follows the thread that started it: a batch's worker thread
+    that ends must not take the fork server with it.
+    """
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.lock = threading.Lock()
+        self.proc: subprocess.Popen[bytes] | None = None
+        started = threading.Event()
+
+        def keep() -> None:
+            try:
+                self.proc = subprocess.Popen([*command, str(theirs.fileno())], env=env, pass_fds=(theirs.fileno(),),
+                                             stdin=subprocess.DEVNULL, start_new_session=True)
+            finally:
+                theirs.close()
+                started.set()
+            self.proc.wait()
+
+        threading.Thread(target=keep, name="grader-fork-server", daemon=True).start()
+        started.wait()
+        if self.proc is None:
+            raise RuntimeError("the fork server could not be started")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def spawn(self, fds: list[int], request: bytes) -> ForkedWorker:
+        """Hand the worker's pipes to the fork server, then send what the worker needs."""
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            with self.lock:
+                socket.send_fds(self.sock, [b"spawn"], [theirs.fileno(), *fds])
+        finally:
+            theirs.close()
+        try:
+            mine.sendall(request)
+        except OSError:
+            pass  # the helper died first; the worker's reply pipe says so
+        return ForkedWorker(mine)
+
+    def close(self) -> None:
+        self.sock.close()
+        if self.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+
+
+_lock = threading.Lock()
+_servers: dict[tuple[Any, ...], ForkServer] = {}
+
+
+def spawn(key: tuple[Any, ...], command: list[str], env: dict[str, str], fds: list[int],
+          request: bytes) -> ForkedWorker:
+    """Fork one worker from the fork server for ``key``, starting (or restarting) it as needed.
+
+    ``key`` names everything the server was started with (sandbox, interpreter), so
+    a change of either starts a new one; so does a fork of this process, which must
+    not share its parent's server.
+    """
+    key = (*key, os.getpid())
+    with _lock:
+        server = _servers.get(key)
+        if server is None or not server.alive:
+            server = _servers[key] = ForkServer(command, env)
+    try:
+        return server.spawn(fds, request)
+    except OSError:
+        with _lock:
+            if _servers.get(key) is server:
+                server.close()
+                _servers[key] = server = ForkServer(command, env)
+        return server.spawn(fds, request)
+
+
+def shutdown() -> None:
+    """Stop every fork server (tests, and the end of the grader's process)."""
+    with _lock:
+        for server in _servers.values():
+            server.close()
+        _servers.clear()
+
+
+atexit.register(shutdown)
