@@ -30,7 +30,10 @@ def grade_batch(submissions: list[Submission], specs: list[LoadedSpec], *, hidde
                 limits: Limits = DEFAULT_LIMITS, jobs: int = 2,
                 on_report: Callable[[Report], None] | None = None) -> list[Report]:
     """Grade every submission (``jobs`` at a time); reports come back in the input's order."""
+    from grader import sandbox
     from grader.grading import grade
+
+    sandbox.prestart()
 
     def one(sub: Submission) -> Report:
         report = grade(sub, specs, hidden=hidden, limits=limits)

@@ -115,7 +115,7 @@ def _grading_options(func):
 
 
 def _set_training_options(specs: list[LoadedSpec], device: str, data_dir: Path | None, *, need_data: bool) -> None:
-    """Pass --device and --data-dir to the checks (and batch workers).
+    """Pass --device and --data-dir to the checks (and batch workers), and start the fork server.
 
     Grading fails early when MNIST is missing (``need_data``), so that no student's
     training test is lost to it; ``check`` goes on and the training test says how to
@@ -123,10 +123,14 @@ def _set_training_options(specs: list[LoadedSpec], device: str, data_dir: Path |
     """
     import os
 
+    from grader import sandbox
+
+    os.environ["GRADER_DEVICE"] = device
+    sandbox.prestart()  # the fork server imports torch while this process loads the rest
+
     from grader.checks.convergence import prepare_data
     from grader.datasets import mnist
 
-    os.environ["GRADER_DEVICE"] = device
     if data_dir is not None:
         os.environ["GRADER_MNIST_DIR"] = str(data_dir.resolve())
     if device == "cuda":

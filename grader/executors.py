@@ -33,7 +33,10 @@ class LocalExecutor:
     """Grading in this process's threads (each submission still gets its own sandboxed worker)."""
 
     def __init__(self, slots: int) -> None:
+        from grader import sandbox
+
         self.slots = max(1, slots)
+        sandbox.prestart()
 
     def __call__(self, submission: Submission, specs: list[LoadedSpec], limits: Limits, *,
                  secret: bytes | None = None, student: str | None = None) -> Report:

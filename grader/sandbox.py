@@ -113,15 +113,25 @@ def _bubblewrap_prefix(workdir: str, files: list[str], disk_mb: int, gpu_nodes: 
     return cmd + ["--remount-ro", "/", "--chdir", workdir, "--"]
 
 
-def _fork_server_command(namespaces: bool) -> list[str]:
-    """The fork server's command line, less its socket's descriptor number.
+def _fork_server(namespaces: bool) -> tuple[tuple[Any, ...], list[str], dict[str, str]]:
+    """The fork server's key, command line (less its socket's descriptor) and environment.
 
     Inside bubblewrap it keeps its capabilities, which hold only in its own user
     namespace, to mount each worker's file systems; every worker drops them.
     """
     prefix = [*_bubblewrap_common([]), "--cap-add", "ALL", "--dir", zygote.WORKER_ROOT, "--remount-ro", "/",
               "--chdir", "/", "--"] if namespaces else []
-    return [*prefix, sys.executable, "-I", "-m", "grader.zygote", "namespaces" if namespaces else "plain"]
+    command = [*prefix, sys.executable, "-I", "-m", "grader.zygote", "namespaces" if namespaces else "plain"]
+    home = "/tmp" if namespaces else tempfile.gettempdir()
+    return (namespaces, sys.executable, sys.prefix), command, minimal_env(home, home)
+
+
+def prestart() -> zygote_client.ForkServer | None:
+    """Start the fork server now, where workers will be forked, so that its one ``import
+    torch`` overlaps with the grader's own start-up instead of delaying the first student."""
+    if start_method(bool(devices.gpu_nodes())) != "fork":
+        return None
+    return zygote_client.server(*_fork_server(sandbox_mechanism() == "bubblewrap"))
 
 
 def start_method(gpu: bool) -> str:
@@ -266,7 +276,6 @@ class Worker:
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> "Worker":
         """Fork the worker from the fork server, or spawn it; :meth:`wait_ready` waits for its hello."""
-        self._t0 = time.perf_counter()
         self.mechanism = sandbox_mechanism()
         nodes = devices.gpu_nodes()
         self.gpu = bool(nodes)
@@ -296,10 +305,7 @@ class Worker:
                     self.files if namespaces else {}, workdir=self.dir, env=env, disk_mb=self.limits.disk_mb,
                     limits={**worker_limits, "memory_mb": self.limits.memory_mb,
                             "file_size_mb": self.limits.file_size_mb, "open_files": self.limits.open_files})
-                self.process = zygote_client.spawn(
-                    (namespaces, sys.executable, sys.prefix), _fork_server_command(namespaces),
-                    minimal_env(*(["/tmp"] if namespaces else [tempfile.gettempdir()]) * 2),
-                    [req_r, rep_w, out_w], request)
+                self.process = zygote_client.spawn(*_fork_server(namespaces), [req_r, rep_w, out_w], request)
             else:
                 prefix = (_bubblewrap_prefix(self.dir, sorted(self.files), self.limits.disk_mb, nodes)
                           if self.mechanism == "bubblewrap" else [])
@@ -327,8 +333,12 @@ class Worker:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     def wait_ready(self) -> dict[str, Any]:
+        """Wait for the worker's hello. ``startup_seconds`` is the time grading was held up
+        waiting for it: grading works on while the worker starts (a forked worker is often
+        ready before the first call needs it)."""
+        t0 = time.perf_counter()
         self.hello = self._read(STARTUP_SECONDS, during="start-up")
-        self.startup_seconds = time.perf_counter() - self._t0
+        self.startup_seconds = time.perf_counter() - t0
         return self.hello
 
     def close(self) -> None:
@@ -400,7 +410,7 @@ class Worker:
         self._sent += 1
         request_id = f"{self._sent}-{secrets.token_hex(8)}"
         try:
-            protocol.write_frame(self.req_w, protocol.pack({**message, "id": request_id}))
+            protocol.write_frame(self.req_w, protocol.pack({**message, "id": request_id}, fill_constants=True))
         except BrokenPipeError:
             raise self._death("before the call") from None
         return request_id

@@ -171,17 +171,22 @@ class StudentCode:
         return self._result(reply, function)
 
     def call_many(self, exercise: ExerciseSpec, function: str, calls: list[dict[str, Any]], *,
-                  seed: int = 0) -> list[CallResult]:
+                  seed: int = 0, seeds: list[int] | None = None, return_args: list[str] | None = None,
+                  grads: list[dict[str, Any] | None] | None = None) -> list[CallResult]:
         """Call ``function`` once per keyword set, in one request: the worker answers each call
         as it finishes, so a sweep of a hundred calls costs one round trip, not a hundred.
 
+        ``seeds`` gives each call its own seed for the global RNG (else all get ``seed``);
+        ``grads``, each call's gradient request; ``return_args`` is as for :meth:`call`.
         Each call keeps its own clock, seed, output capture and limits, as with :meth:`call`;
         the first call that fails raises, and the rest are not run (but for a call that shared
         a frame with a value that could not be sent: it may have run, and its reply is dropped).
         """
         self.load(exercise)
+        seeds, grads = seeds or [seed] * len(calls), grads or [None] * len(calls)
         request = {**self._call_request(exercise, function, None, None, None, seed), "op": "call_many",
-                   "calls": calls}
+                   "return_args": return_args or [],
+                   "calls": [{"kwargs": kwargs, "seed": s, "grad": g} for kwargs, s, g in zip(calls, seeds, grads)]}
         worker = self._ready_worker()
         raw_before = worker.drain.total
         replies = self._timed(worker, request, count=len(calls))

@@ -401,6 +401,10 @@ def prepare() -> Any:
     from grader import device_rules, syscall_filter  # noqa: F401 - loaded now, not on the student's clock
 
     syscall_filter.available()
+    frame = protocol.pack({"warm": torch.zeros(1)})  # the codecs' own lazy imports
+    n_body, _ = protocol.HEADER.unpack(frame[:protocol.HEADER.size])
+    protocol.unpack(frame[protocol.HEADER.size:protocol.HEADER.size + n_body],
+                    frame[protocol.HEADER.size + n_body:], live=True)
     return torch
 
 
@@ -438,13 +442,14 @@ def serve(req_fd: int, reply_fd: int, limits: dict[str, Any]) -> int:
 
 
 def _call_many(worker: Worker, request: dict[str, Any], request_id: Any, reply_fd: int) -> None:
-    """Run one call per keyword set, sending replies in frames of whatever finished within
+    """Run one call per item (its keywords, seed and gradient request), sending replies in frames of whatever finished within
     :data:`grader.protocol.COALESCE_SECONDS`; the first error is the last reply."""
     calls = list(request.get("calls", []))
     pending: list[dict[str, Any]] = []
     sent = time.perf_counter()
-    for index, kwargs in enumerate(calls):
-        pending.append({**_serve(worker, {**request, "op": "call", "kwargs": kwargs}), "index": index})
+    for index, call in enumerate(calls):
+        each = {"op": "call", "kwargs": call.get("kwargs", {}), "seed": call.get("seed", 0), "grad": call.get("grad")}
+        pending.append({**_serve(worker, {**request, **each}), "index": index})
         failed = "error" in pending[-1]
         if failed or index == len(calls) - 1 or time.perf_counter() - sent >= protocol.COALESCE_SECONDS:
             frames, refused = _pack_replies(pending, request_id)

@@ -15,6 +15,7 @@ import select
 import socket
 import subprocess
 import threading
+import time
 from typing import Any
 
 
@@ -74,15 +75,23 @@ class ForkServer:
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.lock = threading.Lock()
         self.proc: subprocess.Popen[bytes] | None = None
+        #: Seconds from launch until the server had imported torch (None until then).
+        self.startup_seconds: float | None = None
+        self.ready = threading.Event()
         started = threading.Event()
 
         def keep() -> None:
+            t0 = time.perf_counter()
             try:
                 self.proc = subprocess.Popen([*command, str(theirs.fileno())], env=env, pass_fds=(theirs.fileno(),),
                                              stdin=subprocess.DEVNULL, start_new_session=True)
             finally:
                 theirs.close()
                 started.set()
+            with contextlib.suppress(OSError):
+                if self.sock.recv(16) == b"ready":
+                    self.startup_seconds = time.perf_counter() - t0
+            self.ready.set()
             self.proc.wait()
 
         threading.Thread(target=keep, name="grader-fork-server", daemon=True).start()
@@ -109,6 +118,8 @@ class ForkServer:
         return ForkedWorker(mine)
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the thread waiting for "ready", and ends the server
         self.sock.close()
         if self.proc is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -119,9 +130,8 @@ _lock = threading.Lock()
 _servers: dict[tuple[Any, ...], ForkServer] = {}
 
 
-def spawn(key: tuple[Any, ...], command: list[str], env: dict[str, str], fds: list[int],
-          request: bytes) -> ForkedWorker:
-    """Fork one worker from the fork server for ``key``, starting (or restarting) it as needed.
+def server(key: tuple[Any, ...], command: list[str], env: dict[str, str]) -> ForkServer:
+    """The running fork server for ``key``, started (or started again) as needed.
 
     ``key`` names everything the server was started with (sandbox, interpreter), so
     a change of either starts a new one; so does a fork of this process, which must
@@ -129,24 +139,28 @@ def spawn(key: tuple[Any, ...], command: list[str], env: dict[str, str], fds: li
     """
     key = (*key, os.getpid())
     with _lock:
-        server = _servers.get(key)
-        if server is None or not server.alive:
-            server = _servers[key] = ForkServer(command, env)
+        found = _servers.get(key)
+        if found is None or not found.alive:
+            found = _servers[key] = ForkServer(command, env)
+        return found
+
+
+def spawn(key: tuple[Any, ...], command: list[str], env: dict[str, str], fds: list[int],
+          request: bytes) -> ForkedWorker:
+    """Fork one worker from the fork server for ``key``; a server that has died is replaced once."""
+    first = server(key, command, env)
     try:
-        return server.spawn(fds, request)
+        return first.spawn(fds, request)
     except OSError:
-        with _lock:
-            if _servers.get(key) is server:
-                server.close()
-                _servers[key] = server = ForkServer(command, env)
-        return server.spawn(fds, request)
+        first.close()
+        return server(key, command, env).spawn(fds, request)
 
 
 def shutdown() -> None:
     """Stop every fork server (tests, and the end of the grader's process)."""
     with _lock:
-        for server in _servers.values():
-            server.close()
+        for running in _servers.values():
+            running.close()
         _servers.clear()
 
 

@@ -81,6 +81,12 @@ def ids():
     return [os.getpid(), os.getppid()]
 '''
 
+@pytest.fixture(autouse=True)
+def cpu_workers(monkeypatch):
+    """Forked workers are CPU workers: on a machine with a GPU, ask for the CPU."""
+    monkeypatch.setenv("GRADER_DEVICE", "cpu")
+
+
 needs_bubblewrap = pytest.mark.skipif(sandbox_mechanism() != "bubblewrap",
                                       reason="bubblewrap is not installed or cannot create namespaces here")
 
@@ -100,6 +106,7 @@ def call(w: Worker, name: str, *args):
 
 
 def test_the_fork_server_is_the_default_on_linux_for_cpu_workers(monkeypatch):
+    monkeypatch.delenv("GRADER_WORKER_START", raising=False)
     assert start_method(gpu=False) == "fork"
     assert start_method(gpu=True) == "spawn"
     monkeypatch.setenv("GRADER_WORKER_START", "spawn")

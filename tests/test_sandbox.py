@@ -49,6 +49,8 @@ def worker(monkeypatch, request):
     """A worker forked from the fork server, and one spawned as a fresh interpreter: both must hold."""
     monkeypatch.setenv("GRADER_TEST_SECRET", "do-not-leak")
     monkeypatch.setenv("GRADER_WORKER_START", request.param)
+    if request.param == "fork":
+        monkeypatch.setenv("GRADER_DEVICE", "cpu")  # forked workers are CPU workers, also where a GPU is present
     with Worker({"probe.py": PROBE}, Limits(output_kb=4)) as w:
         w.wait_ready()
         assert w.forked == (request.param == "fork")
@@ -99,7 +101,7 @@ def test_output_is_captured_per_call_and_truncated(worker):
 
 
 def many(w, values, timeout=10.0):
-    calls = [{"i": v} for v in values]
+    calls = [{"kwargs": {"i": v}} for v in values]
     return w.request_many({"op": "call_many", "target": "probe:record", "calls": calls}, len(calls), timeout, 60)
 
 

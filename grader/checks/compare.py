@@ -7,6 +7,7 @@ to be left alone are unchanged, and the autograd gradients through the output.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -19,39 +20,65 @@ from grader.student_code import StudentCode
 from grader.tree import as_leaves, detached, flat_tensors
 
 
+@dataclass
+class _Case:
+    """One dtype of a test: the inputs, and what the reference made of them."""
+
+    label: str
+    inputs: dict[str, Any]
+    ref_inputs: dict[str, Any]
+    ref_grad_inputs: dict[str, torch.Tensor]
+    expected: Any
+    cotangent: torch.Tensor | None
+    grad: dict[str, Any] | None
+
+
 def run(test: CompareTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
     problems: list[str] = []
-    outputs: list[str] = []
-    for dtype in test.dtypes or [None]:
-        label = f" ({dtype})" if dtype else ""
-        inputs = make_inputs(test.inputs, test.seed, dtype)
-        if test.sweep:
-            got, expected = _sweep(test, exercise, code, inputs)
-            problems += mismatches(got, expected, rtol=test.rtol, atol=test.atol, where=f"the values{label}")
-            continue
-        reference = resolve(test.reference)
-        ref_inputs = live(inputs)
-        for name in test.grad_wrt:
-            ref_inputs[name] = as_leaves(ref_inputs[name])
-        ref_grad_inputs = {f"{n}{path}": t for n in test.grad_wrt for path, t in flat_tensors(ref_inputs[n])}
-        expected = reference(**ref_inputs)
-        cotangent = _cotangent(expected, test.seed) if test.grad_wrt else None
-        grad = {"wrt": test.grad_wrt, "cotangent": cotangent} if test.grad_wrt else None
-        result = call_chain(test, exercise, code, inputs, grad)
-        outputs.append(result.output)
-        problems += mismatches(comparable(result.value), detached(expected), rtol=test.rtol, atol=test.atol,
-                               where=f"the output{label}", device=_device_of(inputs))
+    if test.sweep:
+        for dtype in test.dtypes or [None]:
+            got, expected = _sweep(test, exercise, code, make_inputs(test.inputs, test.seed, dtype))
+            problems += mismatches(got, expected, rtol=test.rtol, atol=test.atol,
+                                   where=f"the values{f' ({dtype})' if dtype else ''}")
+        return fail(problems, "")
+    cases = [_case(test, dtype) for dtype in test.dtypes or [None]]
+    results = _call_cases(test, exercise, code, cases)
+    for case, result in zip(cases, results):
+        label = case.label
+        problems += mismatches(comparable(result.value), detached(case.expected), rtol=test.rtol, atol=test.atol,
+                               where=f"the output{label}", device=_device_of(case.inputs))
         for name in test.compare_inputs:
-            problems += mismatches(result.args_after["kwargs"].get(name), detached(ref_inputs[name]), rtol=test.rtol,
-                                   atol=test.atol, where=f"{name} after the call{label}")
+            problems += mismatches(result.args_after["kwargs"].get(name), detached(case.ref_inputs[name]),
+                                   rtol=test.rtol, atol=test.atol, where=f"{name} after the call{label}")
         if test.in_place and result.returned_arg != test.in_place:
             problems.append(f"the function must modify {test.in_place} in place and return it, but returned another object")
         for name in test.unchanged:
             problems += [f"{name} was changed by the call{label}; work on a copy" for _ in
-                         mismatches(result.args_after["kwargs"].get(name), inputs[name], rtol=0, atol=0)[:1]]
-        if grad:
-            problems += _grad_problems(result.grads, expected, ref_grad_inputs, cotangent, test, label)
-    return fail(problems, "".join(outputs))
+                         mismatches(result.args_after["kwargs"].get(name), case.inputs[name], rtol=0, atol=0)[:1]]
+        if case.grad:
+            assert case.cotangent is not None
+            problems += _grad_problems(result.grads, case.expected, case.ref_grad_inputs, case.cotangent, test, label)
+    return fail(problems, "".join(result.output for result in results))
+
+
+def _case(test: CompareTest, dtype: str | None) -> _Case:
+    inputs = make_inputs(test.inputs, test.seed, dtype)
+    ref_inputs = live(inputs)
+    for name in test.grad_wrt:
+        ref_inputs[name] = as_leaves(ref_inputs[name])
+    ref_grad_inputs = {f"{n}{path}": t for n in test.grad_wrt for path, t in flat_tensors(ref_inputs[n])}
+    expected = resolve(test.reference)(**ref_inputs)
+    cotangent = _cotangent(expected, test.seed) if test.grad_wrt else None
+    grad = {"wrt": test.grad_wrt, "cotangent": cotangent} if test.grad_wrt else None
+    return _Case(f" ({dtype})" if dtype else "", inputs, ref_inputs, ref_grad_inputs, expected, cotangent, grad)
+
+
+def _call_cases(test: CompareTest, exercise: ExerciseSpec, code: StudentCode, cases: list[_Case]) -> list[Any]:
+    """Every dtype's call: one request for a single function, a chain of calls each otherwise."""
+    if test.calls:
+        return [call_chain(test, exercise, code, case.inputs, case.grad) for case in cases]
+    return code.call_many(exercise, test.function, [case.inputs for case in cases], seed=test.seed,
+                          return_args=[*test.compare_inputs, *test.unchanged], grads=[case.grad for case in cases])
 
 
 def call_chain(test: CompareTest, exercise: ExerciseSpec, code: StudentCode, inputs: dict[str, Any],

@@ -20,9 +20,8 @@ def run(test: ReproducibleTest, exercise: ExerciseSpec, code: StudentCode) -> Ou
     gen = inputs.get(test.generator)
     if not isinstance(gen, GeneratorSeed):
         raise ValueError(f"test {test.name!r}: input {test.generator!r} must be a {{generator: SEED}} recipe")
-    first = code.call(exercise, test.function, kwargs=inputs, seed=1)
-    again = code.call(exercise, test.function, kwargs=inputs, seed=2)
-    other = code.call(exercise, test.function, kwargs={**inputs, test.generator: GeneratorSeed(gen.seed + 1, gen.device)}, seed=1)
+    other_inputs = {**inputs, test.generator: GeneratorSeed(gen.seed + 1, gen.device)}
+    first, again, other = code.call_many(exercise, test.function, [inputs, inputs, other_inputs], seeds=[1, 2, 1])
     output = first.output + again.output + other.output
     if mismatches(again.value, plain(first.value), rtol=0, atol=0):
         return Outcome(False, "two calls with generators seeded alike gave different results: the function draws "
