@@ -355,10 +355,11 @@ def _warm_up(torch: Any) -> None:
     sympy), about 0.6 s here and ten times that on a slow machine; a gradient with an
     explicit ``grad_outputs`` needs the same modules. Done at start-up, it overlaps with
     the grader's own ``import torch`` and is never charged to the student.
+
+    No gradient is taken here: in a CUDA build that starts autograd's device threads,
+    and a worker forked after that refuses to run autograd at all.
     """
     torch.empty(2, device="meta").normal_()
-    x = torch.ones(2, requires_grad=True)
-    torch.autograd.grad(x * 2, x, torch.ones(2))
 
 
 def _cpu_used() -> int:
@@ -438,6 +439,9 @@ def serve(req_fd: int, reply_fd: int, limits: dict[str, Any]) -> int:
             frame = protocol.pack({**reply, "id": request_id})
         except ProtocolError as exc:
             frame = protocol.pack({"error": _error("OutputRefused", str(exc), None), "id": request_id})
+        except Exception as exc:  # noqa: BLE001 - a value the worker cannot send is reported, not fatal
+            frame = protocol.pack({"error": _error("WorkerError", f"{type(exc).__name__}: {exc}", None),
+                                   "id": request_id})
         protocol.write_frame(reply_fd, frame)
 
 
@@ -465,14 +469,16 @@ def _pack_replies(replies: list[dict[str, Any]], request_id: Any) -> tuple[list[
     whether one could not be encoded: it becomes the error that ends them."""
     try:
         return [protocol.pack({"id": request_id, "replies": replies})], False
-    except ProtocolError:
+    except Exception:  # noqa: BLE001 - found and reported reply by reply below
         pass
     frames = []
     for reply in replies:
         try:
             frames.append(protocol.pack({"id": request_id, "replies": [reply]}))
-        except ProtocolError as exc:
-            error = {"error": _error("OutputRefused", str(exc), None), "index": reply["index"]}
+        except Exception as exc:  # noqa: BLE001
+            kind, text = ("OutputRefused", str(exc)) if isinstance(exc, ProtocolError) else (
+                "WorkerError", f"{type(exc).__name__}: {exc}")
+            error = {"error": _error(kind, text, None), "index": reply["index"]}
             return frames + [protocol.pack({"id": request_id, "replies": [error]})], True
     return frames, False
 

@@ -127,3 +127,14 @@ def test_reading_values_is_data_dependent_not_a_bug(fn):
 def test_rules_are_off_outside_the_mode():
     x = to_meta(torch.randn(3))
     torch.zeros(3).add_(x)  # plain meta accepts it; only the mode refuses
+
+
+def test_device_checks_are_judged_on_meta_when_the_worker_may_not_use_the_gpu(monkeypatch):
+    from grader.checks import device
+
+    monkeypatch.setattr(device.torch.cuda, "is_available", lambda: True)  # a machine with a GPU
+    monkeypatch.delenv("GRADER_DEVICE_JUDGE", raising=False)
+    monkeypatch.setenv("GRADER_DEVICE", "auto")
+    assert device.current_judge() == device.CUDA_JUDGE
+    monkeypatch.setenv("GRADER_DEVICE", "cpu")  # --device cpu: the worker never sees the GPU
+    assert device.current_judge() == device.META_JUDGE

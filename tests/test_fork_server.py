@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from grader import sandbox, zygote_client
@@ -125,7 +127,6 @@ def test_a_forked_worker_has_no_capabilities_and_cannot_be_read():
         assert all(v == 0 for v in call(w, "caps").values())
         assert call(w, "dumpable") == 0
         assert w.hello["seccomp"] is True
-        assert call(w, "write_where", "probe.py") in ("EROFS", "EACCES", "EPERM")
     finally:
         w.close()
 
@@ -143,7 +144,8 @@ def test_workers_side_by_side_cannot_see_reach_or_read_each_other(monkeypatch):
         assert call(first, "look")["socket"] is True  # the probe itself works
         # Each is PID 2 of its own PID namespace, under its supervisor.
         assert call(first, "ids") == call(second, "ids") == [2, 1]
-        # What the fork server could write is read-only to a worker.
+        # The student's files, and what the fork server could write, are read-only to a worker.
+        assert call(second, "write_where", "probe.py") == "EROFS"
         assert call(second, "write_where", "/tmp/x") == "EROFS"
         assert call(second, "write_where", "/dev/x") == "EROFS"
         # Other processes are visible in /proc (the fork server's), but none can be read:
@@ -185,3 +187,17 @@ def test_without_bubblewrap_workers_are_still_forked_with_their_limits(monkeypat
     finally:
         monkeypatch.delenv("GRADER_SANDBOX")
         sandbox.sandbox_mechanism.cache_clear()
+
+
+def test_the_fork_server_prepares_without_starting_threads():
+    """Only the forking thread survives a fork: a thread pool started while preparing (autograd's
+    device threads in a CUDA build, a BLAS pool) would be missing, or refuse to work, in every worker."""
+    import subprocess
+    import sys
+
+    from grader.sandbox import minimal_env
+
+    probe = "import os; from grader import worker; worker.prepare(); print(len(os.listdir('/proc/self/task')))"
+    env = {**minimal_env("/tmp", "/tmp"), "PYTHONPATH": str(Path(sandbox.__file__).parents[1])}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "1", out.stderr

@@ -49,8 +49,7 @@ def worker(monkeypatch, request):
     """A worker forked from the fork server, and one spawned as a fresh interpreter: both must hold."""
     monkeypatch.setenv("GRADER_TEST_SECRET", "do-not-leak")
     monkeypatch.setenv("GRADER_WORKER_START", request.param)
-    if request.param == "fork":
-        monkeypatch.setenv("GRADER_DEVICE", "cpu")  # forked workers are CPU workers, also where a GPU is present
+    monkeypatch.setenv("GRADER_DEVICE", "cpu")  # CPU workers' limits, also where a GPU is present
     with Worker({"probe.py": PROBE}, Limits(output_kb=4)) as w:
         w.wait_ready()
         assert w.forked == (request.param == "fork")
@@ -79,7 +78,9 @@ def test_rlimits_are_set(worker):
     assert limits["RLIMIT_FSIZE"][0] == 16 << 20
     assert limits["RLIMIT_NOFILE"][0] == 256
     soft, hard = limits["RLIMIT_CPU"]
-    assert 20 < soft <= 25 and 600 < hard <= 610  # per call: used + 20 s; per worker: start-up + 600 s
+    # Per call: CPU used so far + 20 s; per worker: CPU used at start-up + 600 s. What start-up
+    # used differs by machine (a CUDA build of torch takes seconds), so compare the two.
+    assert soft > 20 and hard > 600 and 575 <= hard - soft <= 580
 
 
 def test_timeout_kills_the_worker(worker):

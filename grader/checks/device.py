@@ -20,6 +20,8 @@ from typing import Any
 
 import torch
 
+from grader import devices
+
 from grader.checks import Outcome, comparable
 from grader.checks.compare import call_chain
 from grader.checks.cuda_agreement import to_cuda
@@ -59,11 +61,15 @@ def run(test: DeviceTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
 
 
 def current_judge() -> str:
-    """``cuda`` where a GPU is present, else meta; ``GRADER_DEVICE_JUDGE=meta`` forces meta (to compare judges)."""
+    """``cuda`` where the worker may use a GPU, else meta; ``GRADER_DEVICE_JUDGE=meta`` forces meta (to compare judges).
+
+    With ``--device cpu`` the worker never sees the GPU, so device checks are judged on
+    meta even on a machine that has one.
+    """
     wanted = os.environ.get("GRADER_DEVICE_JUDGE", "auto")
     if wanted not in ("auto", "meta", "cuda"):
         raise ValueError(f"GRADER_DEVICE_JUDGE={wanted!r}: use auto, meta or cuda")
-    if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()):
+    if wanted == "cuda" or (wanted == "auto" and devices.requested() != "cpu" and torch.cuda.is_available()):
         return CUDA_JUDGE
     return META_JUDGE
 
