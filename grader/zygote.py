@@ -12,7 +12,9 @@ environment, as JSON. Three processes follow::
     fork server ─ helper ─ supervisor (PID 1 of a new PID namespace) ─ worker (PID 2)
 
 * the *helper* enters a new PID namespace for its children and exits at once (a
-  process can enter a new PID namespace for its children only once);
+  process can enter a new PID namespace for its children only once). The fork server
+  starts the next helper and supervisor as soon as the last one is handed its worker,
+  so a submission's start waits for one fork, not three;
 * the *supervisor* takes private mount, IPC, network and UTS namespaces, mounts a
   size-limited tmpfs holding the student's files (read-only) and a temporary folder,
   and a fresh ``/dev/shm``; it makes the rest read-only and forks the worker. Then it
@@ -64,6 +66,7 @@ def main(argv: list[str]) -> int:
     # Supervisors are orphaned on purpose (their helper exits); reap them here, unseen.
     linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    spare = _spare(server, namespaces)
     while True:
         try:
             _, fds, _, _ = socket.recv_fds(server, 16, 4)
@@ -72,31 +75,57 @@ def main(argv: list[str]) -> int:
         if not fds:
             return 0  # the grader hung up
         if len(fds) == 4:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            if os.fork() == 0:
-                code = 1
-                try:
-                    server.close()
-                    code = _helper(*fds, namespaces=namespaces)
-                except BaseException:  # noqa: BLE001 - a child must never return into this loop
-                    traceback.print_exc()
-                finally:
-                    os._exit(code)
+            with contextlib.suppress(OSError):  # a spare that died closes these: the grader sees the worker end
+                socket.send_fds(spare, [b"go"], fds)
         for fd in fds:
-            os.close(fd)
+            os.close(fd)  # before the next fork: no other process may hold this worker's pipes
+        if len(fds) == 4:
+            spare.close()
+            spare = _spare(server, namespaces)
 
 
-def _helper(ctl_fd: int, req_fd: int, rep_fd: int, out_fd: int, *, namespaces: bool) -> int:
+def _spare(server: socket.socket, namespaces: bool) -> socket.socket:
+    """Start the next worker's supervisor before its request comes.
+
+    The helper's fork and the supervisor's own are then off the path of the next
+    submission's start: when the grader asks, the supervisor only mounts, writes the
+    files and forks the worker. Returns the socket that hands it the worker's pipes.
+    """
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.fork() == 0:
+        code = 1
+        try:
+            server.close()
+            mine.close()
+            code = _helper(theirs, namespaces=namespaces)
+        except BaseException:  # noqa: BLE001 - a child must never return into the fork server's loop
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    theirs.close()
+    return mine
+
+
+def _helper(handoff: socket.socket, *, namespaces: bool) -> int:
+    """Enter a new PID namespace for the supervisor, start it, and leave."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    ctl = socket.socket(fileno=ctl_fd)
-    request = read_request(ctl)
     if namespaces:
         linux.unshare(linux.CLONE_NEWPID)
     if os.fork():
         return 0
+    if namespaces:
+        linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWIPC | linux.CLONE_NEWNET | linux.CLONE_NEWUTS)
+        linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
+    _, fds, _, _ = socket.recv_fds(handoff, 16, 4)  # waits for the grader's request
+    handoff.close()
+    if len(fds) != 4:
+        return 0  # the fork server ended first
+    ctl_fd, req_fd, rep_fd, out_fd = fds
     try:
-        return _supervise(ctl, request, (req_fd, rep_fd, out_fd), namespaces)
+        ctl = socket.socket(fileno=ctl_fd)
+        return _supervise(ctl, read_request(ctl), (req_fd, rep_fd, out_fd), namespaces)
     except BaseException as exc:  # noqa: BLE001 - told to the grader through the worker's output
         with contextlib.suppress(OSError):
             os.write(out_fd, f"the worker's sandbox could not be set up: {exc}\n".encode())
@@ -147,14 +176,12 @@ WORKER_ROOT = "/worker"
 
 
 def _private_mounts(request: dict[str, Any]) -> None:
-    """Namespaces and file systems of this worker alone; the student's files read-only.
+    """File systems of this worker alone, in its own namespaces; the student's files read-only.
 
     The worker's folder and its temporary folder share one size-limited tmpfs. What
     the fork server could write (its ``/tmp``, ``/dev``) becomes read-only here, so it
     is no channel between workers.
     """
-    linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWIPC | linux.CLONE_NEWNET | linux.CLONE_NEWUTS)
-    linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
     private = linux.MS_NOSUID | linux.MS_NODEV
     size = f"size={int(request['disk_mb'])}m,mode=0755"
     linux.mount("tmpfs", WORKER_ROOT, "tmpfs", private, size)

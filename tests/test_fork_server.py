@@ -151,7 +151,7 @@ def test_workers_side_by_side_cannot_see_reach_or_read_each_other(monkeypatch):
         # Other processes are visible in /proc (the fork server's), but none can be read:
         # the fork server, the supervisors and the first worker.
         seen = call(second, "other_processes")
-        assert len(seen) >= 3 * 4 and set(seen.values()) <= {"EACCES", "EPERM", "ENOENT"}, seen
+        assert len(seen) >= 3 * 4 and set(seen.values()) <= {"EACCES", "EPERM", "ENOENT", "ESRCH"}, seen
         # bubblewrap's own init (PID 1) is as readable as under a spawned worker; it holds only
         # the minimal environment the grader gave it.
         assert "do-not-leak" not in call(second, "sandbox_init_environ")
