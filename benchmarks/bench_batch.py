@@ -10,7 +10,10 @@ then forks every worker) is started before the clock, as ``grader grade`` starts
 before reading the class; its start-up is printed apart, and a last line charges it to
 the batch as well.
 
-    python benchmarks/bench_batch.py [--submissions 100] [--jobs 2]
+    python benchmarks/bench_batch.py [--submissions 100] [--jobs 2] [--cli]
+
+``--cli`` times the real ``grader grade CLASS`` command instead, reading the reports
+back from its gradebook: the first submissions then wait for the fork server.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,10 +56,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--cli", action="store_true",
+                        help="time the whole `grader grade CLASS` command instead, fork server start included")
     args = parser.parse_args()
     floor = import_torch_floor()
     specs = [s for s in load_specs(ROOT / "exercises") if not any(t.kind == "convergence" for t in s.spec.tests)]
-    server = sandbox.prestart()  # once per grader process, as `grader grade` does before reading the class
+    server = None if args.cli else sandbox.prestart()  # as `grader grade` does before reading the class
     if server is not None:
         server.ready.wait()
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,16 +69,23 @@ def main() -> int:
         folder.mkdir()
         generate(folder, args.submissions, specs)
         t0 = time.perf_counter()
-        with Gradebook(Path(tmp) / "gradebook.sqlite") as book:
-            outcomes = grade_folder(folder, specs, book, jobs=args.jobs)
+        if args.cli:
+            exercises = [a for s in specs for a in ("--exercise", s.spec.id)]
+            subprocess.run([str(Path(sys.executable).with_name("grader")), "grade", str(folder), "--jobs",
+                            str(args.jobs), "--gradebook", str(Path(tmp) / "gradebook.sqlite"), *exercises],
+                           check=True, capture_output=True)
+        else:
+            with Gradebook(Path(tmp) / "gradebook.sqlite") as book:
+                grade_folder(folder, specs, book, jobs=args.jobs)
         wall = time.perf_counter() - t0
-    reports = [o.report for o in outcomes if o.report is not None]
+        with Gradebook(Path(tmp) / "gradebook.sqlite") as book:
+            reports = list(book.latest_reports().values())
     busy = sum(r.execution_time for r in reports)
     startup = sum(r.worker_startup_seconds for r in reports)
     transfer = sum(r.transfer_seconds for r in reports)
     full = sum(r.score == r.max_score for r in reports)
     print(f"import torch (floor): {floor:.2f} s; {len(reports)} submissions of {len(specs)} exercises, "
-          f"{args.jobs} at a time ({full} at full marks)")
+          f"{args.jobs} at a time ({full} at full marks){'; the whole grader grade command' if args.cli else ''}")
     print("| measure | value | goal at a 1 s floor |")
     print("| --- | --- | --- |")
     print(f"| wall, all submissions | {wall:.1f} s ({wall / floor:.0f} x floor) | 120 s for 100 |")

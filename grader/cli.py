@@ -114,8 +114,20 @@ def _grading_options(func):
     return func
 
 
+def _start_fork_server(device: str) -> None:
+    """Start the fork server first thing, for the chosen device: its ``import torch`` then
+    overlaps with this process's own and with loading the specs, instead of holding up
+    the first submissions."""
+    import os
+
+    from grader import sandbox
+
+    os.environ["GRADER_DEVICE"] = device
+    sandbox.prestart()
+
+
 def _set_training_options(specs: list[LoadedSpec], device: str, data_dir: Path | None, *, need_data: bool) -> None:
-    """Pass --device and --data-dir to the checks (and batch workers), and start the fork server.
+    """Pass --device and --data-dir to the checks (and batch workers).
 
     Grading fails early when MNIST is missing (``need_data``), so that no student's
     training test is lost to it; ``check`` goes on and the training test says how to
@@ -123,11 +135,7 @@ def _set_training_options(specs: list[LoadedSpec], device: str, data_dir: Path |
     """
     import os
 
-    from grader import sandbox
-
     os.environ["GRADER_DEVICE"] = device
-    sandbox.prestart()  # the fork server imports torch while this process loads the rest
-
     from grader.checks.convergence import prepare_data
     from grader.datasets import mnist
 
@@ -151,6 +159,7 @@ def _set_training_options(specs: list[LoadedSpec], device: str, data_dir: Path |
 def check(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], fmt: str, output: Path | None,
           device: str, data_dir: Path | None, plots_dir: Path, secret_file: Path | None) -> None:
     """Run the visible tests on your work (a folder of .py files or a notebook)."""
+    _start_fork_server(device)
     _run(submission, specs_dir, exercises, fmt, output, hidden=False, device=device, data_dir=data_dir,
          plots_dir=plots_dir, secret=_secret(secret_file))
 
@@ -174,6 +183,7 @@ def grade(submission: Path, specs_dir: Path | None, exercises: tuple[str, ...], 
     SUBMISSION is a folder of .py files, a .zip or a notebook; or a folder of those, one
     per student, which is graded as a batch into the gradebook.
     """
+    _start_fork_server(device)
     from grader.batch import is_batch_folder
 
     if is_batch_folder(submission):
