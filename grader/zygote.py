@@ -61,7 +61,10 @@ def main(argv: list[str]) -> int:
     namespaces = argv[0] == "namespaces"
     server = socket.socket(fileno=int(argv[1]))
     worker.prepare()
-    server.send(b"ready")
+    try:
+        server.send(b"ready")
+    except OSError:
+        return 0  # the grader finished before this was ready
     linux.prctl(linux.PR_SET_DUMPABLE, 0)  # inherited by every supervisor: no worker may read their memory
     # Supervisors are orphaned on purpose (their helper exits); reap them here, unseen.
     linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)

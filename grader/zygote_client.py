@@ -121,6 +121,8 @@ class ForkServer:
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)  # wakes the thread waiting for "ready", and ends the server
         self.sock.close()
+        if self.proc is not None and not self.ready.is_set():
+            self.proc.kill()  # still importing torch: no need to wait for that
         if self.proc is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=10)
