@@ -70,7 +70,7 @@ def isolation_summary(mechanism: str, seccomp: bool, gpu: bool = False, forked: 
         parts.append("NO namespace sandbox (bubblewrap unavailable): the worker can see the file system and network")
     if forked:
         parts.append("forked from a fork server that imported torch once, then given its own "
-                     + ("PID, mount, IPC and network namespaces and a fresh /tmp, " if mechanism == "bubblewrap"
+                     + ("PID, mount, IPC and network namespaces and its own tmpfs, " if mechanism == "bubblewrap"
                         else "") + "not dumpable, so workers side by side cannot see or reach each other")
     parts.append("seccomp: no new processes, no network sockets, no signals to other processes" if seccomp
                  else "NO seccomp filter (libseccomp unavailable)")
@@ -225,13 +225,22 @@ def minimal_env(home: str, tmp: str, gpu: bool = False) -> dict[str, str]:
     }
 
 
+@functools.lru_cache(maxsize=None)
+def _pipe_max_size() -> int:
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            return int(f.read())
+    except OSError:
+        return 0
+
+
 def _wide_pipe() -> tuple[int, int]:
     """A pipe as wide as the system allows (1 MiB by default, not 64 KiB), so a frame of
     tensors crosses in one or two writes instead of a dozen waits for the reader."""
     r, w = os.pipe()
-    with contextlib.suppress(OSError, AttributeError):
-        with open("/proc/sys/fs/pipe-max-size") as f:
-            fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, int(f.read()))
+    if _pipe_max_size():
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, _pipe_max_size())
     return r, w
 
 

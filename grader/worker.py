@@ -470,8 +470,7 @@ def _pack_replies(replies: list[dict[str, Any]], request_id: Any) -> tuple[list[
     try:
         return [protocol.pack({"id": request_id, "replies": replies})], False
     except Exception:  # noqa: BLE001 - found and reported reply by reply below
-        pass
-    frames = []
+        frames: list[bytes] = []
     for reply in replies:
         try:
             frames.append(protocol.pack({"id": request_id, "replies": [reply]}))
