@@ -437,17 +437,15 @@ def serve(req_fd: int, reply_fd: int, limits: dict[str, Any]) -> int:
         reply = _serve(worker, request)
         try:
             frame = protocol.pack({**reply, "id": request_id})
-        except ProtocolError as exc:
-            frame = protocol.pack({"error": _error("OutputRefused", str(exc), None), "id": request_id})
         except Exception as exc:  # noqa: BLE001 - a value the worker cannot send is reported, not fatal
-            frame = protocol.pack({"error": _error("WorkerError", f"{type(exc).__name__}: {exc}", None),
-                                   "id": request_id})
+            frame = protocol.pack({"error": _unsendable(exc), "id": request_id})
         protocol.write_frame(reply_fd, frame)
 
 
 def _call_many(worker: Worker, request: dict[str, Any], request_id: Any, reply_fd: int) -> None:
-    """Run one call per item (its keywords, seed and gradient request), sending replies in frames of whatever finished within
-    :data:`grader.protocol.COALESCE_SECONDS`; the first error is the last reply."""
+    """Run one call per item (its keywords, seed and gradient request), sending the replies
+    in frames of whatever finished within :data:`grader.protocol.COALESCE_SECONDS`; the
+    first error is the last reply."""
     calls = list(request.get("calls", []))
     pending: list[dict[str, Any]] = []
     sent = time.perf_counter()
@@ -475,11 +473,16 @@ def _pack_replies(replies: list[dict[str, Any]], request_id: Any) -> tuple[list[
         try:
             frames.append(protocol.pack({"id": request_id, "replies": [reply]}))
         except Exception as exc:  # noqa: BLE001
-            kind, text = ("OutputRefused", str(exc)) if isinstance(exc, ProtocolError) else (
-                "WorkerError", f"{type(exc).__name__}: {exc}")
-            error = {"error": _error(kind, text, None), "index": reply["index"]}
+            error = {"error": _unsendable(exc), "index": reply["index"]}
             return frames + [protocol.pack({"id": request_id, "replies": [error]})], True
     return frames, False
+
+
+def _unsendable(exc: Exception) -> dict[str, Any]:
+    """The error reported for a reply that could not be packed: the student's value, or the worker's fault."""
+    if isinstance(exc, ProtocolError):
+        return _error("OutputRefused", str(exc), None)
+    return _error("WorkerError", f"{type(exc).__name__}: {exc}", None)
 
 
 def _serve(worker: Worker, request: Any) -> dict[str, Any]:
