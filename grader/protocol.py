@@ -182,7 +182,7 @@ def decode(tree: Any, tensors: dict[str, Any], *, live: bool = False, depth: int
     if tree is None or isinstance(tree, (bool, str, int, float)):
         return tree
     if isinstance(tree, list):
-        return [decode(v, tensors, live=live, depth=depth + 1) for v in tree]
+        return [v if type(v) in _JSON_LEAVES else decode(v, tensors, live=live, depth=depth + 1) for v in tree]
     if not isinstance(tree, dict) or len(tree) == 0:
         raise ProtocolError(f"unexpected node {type(tree).__name__} in a reply")
     if "$t" in tree:
@@ -203,9 +203,11 @@ def decode(tree: Any, tensors: dict[str, Any], *, live: bool = False, depth: int
     if "$meta" in tree:
         return MetaTensorInfo(tuple(int(s) for s in tree["$meta"]), str(tree["dtype"]))
     if "$tuple" in tree:
-        return tuple(decode(v, tensors, live=live, depth=depth + 1) for v in tree["$tuple"])
+        items = tree["$tuple"]
+        return tuple(decode(items, tensors, live=live, depth=depth)) if isinstance(items, list) else _bad(tree)
     if "$dict" in tree:
-        return {str(k): decode(v, tensors, live=live, depth=depth + 1) for k, v in tree["$dict"].items()}
+        return {str(k): v if type(v) in _JSON_LEAVES else decode(v, tensors, live=live, depth=depth + 1)
+                for k, v in tree["$dict"].items()}
     if "$f" in tree:
         return float(tree["$f"]) if tree["$f"] in ("nan", "inf", "-inf") else _bad(tree)
     if "$i" in tree:
@@ -215,6 +217,10 @@ def decode(tree: Any, tensors: dict[str, Any], *, live: bool = False, depth: int
     if "$h" in tree:
         return Handle(int(tree["$h"]), str(tree.get("type", "")))
     return _bad(tree)
+
+
+#: What ``json.loads`` yields for a leaf: kept as it is, with no call into :func:`decode`.
+_JSON_LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
 def _bad(tree: Any) -> Any:
@@ -273,7 +279,10 @@ def unpack(body: bytes, blob: bytes, *, live: bool = False) -> Any:
         raise ProtocolError(f"a reply could not be decoded: {exc}") from None
     except Exception as exc:  # safetensors raises its own error type on bad headers
         raise ProtocolError(f"a reply could not be decoded: {type(exc).__name__}: {exc}") from None
-    return decode(tree, tensors, live=live)
+    try:
+        return decode(tree, tensors, live=live)
+    except (TypeError, ValueError, AttributeError, RuntimeError) as exc:  # a known node holding the wrong kind of value
+        raise ProtocolError(f"a reply could not be decoded: {type(exc).__name__}: {exc}") from None
 
 
 def write_frame(fd: int, frame: bytes) -> None:

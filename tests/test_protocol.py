@@ -69,6 +69,15 @@ def test_decoder_refuses_unknown_nodes_and_pickles():
         protocol.unpack(b"{}", b"not safetensors")
 
 
+@pytest.mark.parametrize("node", [{"$dict": 5}, {"$tuple": {"a": 1}}, {"$meta": 3, "dtype": "float32"},
+                                  {"$meta": ["x"], "dtype": "float32"}, {"$gen": "x"}, {"$h": [1]}, {"$i": "1.5"}])
+def test_known_nodes_holding_the_wrong_kind_of_value_are_refused(node):
+    """A forged reply frame must become a ProtocolError (a verdict), never an exception
+    that escapes into the grader."""
+    with pytest.raises(ProtocolError):
+        protocol.unpack(json.dumps([1, node]).encode(), b"")
+
+
 def test_oversized_frames_are_refused(monkeypatch):
     monkeypatch.setattr(protocol, "MAX_FRAME_BYTES", 1000)
     with pytest.raises(ProtocolError, match="over the"):
