@@ -13,13 +13,14 @@ environment, as JSON. Three processes follow::
 
 * the *helper* enters a new PID namespace for its children and exits at once (a
   process can enter a new PID namespace for its children only once). The fork server
-  starts the next helper and supervisor as soon as the last one is handed its worker,
-  so a submission's start waits for one fork, not three;
-* the *supervisor* takes private mount, IPC, network and UTS namespaces, mounts a
+  starts the next helper, supervisor and worker as soon as the last ones are handed
+  their request, so a submission's start waits for no fork at all;
+* the *supervisor* takes private mount, IPC, network and UTS namespaces and forks the
+  worker at once, which waits. When the request comes, the supervisor mounts a
   size-limited tmpfs holding the student's files (read-only) and a temporary folder,
-  and a fresh ``/dev/shm``; it makes the rest read-only and forks the worker. Then it
-  waits: it kills the worker when the grader says so or hangs up, and reports the
-  worker's exit status;
+  and a fresh ``/dev/shm``, makes the rest read-only, and sends the worker its pipes
+  and settings. Then it waits: it kills the worker when the grader says so or hangs
+  up, and reports the worker's exit status;
 * the *worker* drops every capability, becomes non-dumpable, sets its rlimits and
   its environment, and runs :func:`grader.worker.serve`, which installs seccomp.
 
@@ -121,18 +122,58 @@ def _helper(handoff: socket.socket, *, namespaces: bool) -> int:
     if namespaces:
         linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWIPC | linux.CLONE_NEWNET | linux.CLONE_NEWUTS)
         linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
+    child, go = _worker_in_waiting(handoff)
     _, fds, _, _ = socket.recv_fds(handoff, 16, 4)  # waits for the grader's request
     handoff.close()
     if len(fds) != 4:
-        return 0  # the fork server ended first
+        return 0  # the fork server ended first; the worker in waiting sees its socket close
     ctl_fd, req_fd, rep_fd, out_fd = fds
     try:
         ctl = socket.socket(fileno=ctl_fd)
-        return _supervise(ctl, read_request(ctl), (req_fd, rep_fd, out_fd), namespaces)
+        return _supervise(ctl, read_request(ctl), child, go, (req_fd, rep_fd, out_fd), namespaces)
     except BaseException as exc:  # noqa: BLE001 - told to the grader through the worker's output
         with contextlib.suppress(OSError):
             os.write(out_fd, f"the worker's sandbox could not be set up: {exc}\n".encode())
         return 1
+
+
+def _worker_in_waiting(handoff: socket.socket) -> tuple[int, socket.socket]:
+    """Fork the worker now, before its request: it waits for its pipes and settings.
+
+    Forking a process that holds torch takes about 10 ms here (its page tables), so the
+    spare supervisor pays it while the grader is still busy with the last submission.
+    The worker shares the supervisor's namespaces, so the mounts made for it later are
+    its own. Returns its PID and the socket that sends it the go.
+    """
+    go, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            handoff.close()
+            go.close()
+            code = _await_go(theirs)
+        except BaseException:  # noqa: BLE001 - a child must never return into the supervisor's code
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    theirs.close()
+    return child, go
+
+
+#: The largest go message: the worker's settings as JSON (its files travel apart).
+GO_BYTES = 1 << 20
+
+
+def _await_go(go: socket.socket) -> int:
+    """In the worker in waiting: receive the settings and pipes, then become the worker."""
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    message, fds, _, _ = socket.recv_fds(go, GO_BYTES, 3)
+    if len(fds) != 3:
+        return 0  # the supervisor ended before any request came
+    return _become_worker(json.loads(message), *fds)
 
 
 def read_request(ctl: socket.socket) -> dict[str, Any]:
@@ -155,20 +196,14 @@ def encode_request(files: dict[str, bytes], **fields: Any) -> bytes:
     return LENGTH.pack(len(body)) + body
 
 
-def _supervise(ctl: socket.socket, request: dict[str, Any], fds: tuple[int, int, int], namespaces: bool) -> int:
-    """PID 1 of the worker's namespace: set up its mounts, fork it, then watch it."""
+def _supervise(ctl: socket.socket, request: dict[str, Any], child: int, go: socket.socket,
+               fds: tuple[int, int, int], namespaces: bool) -> int:
+    """PID 1 of the worker's namespace: set up its mounts, send the worker its go, then watch it."""
     if namespaces:
         _private_mounts(request)
-    child = os.fork()
-    if child == 0:
-        code = 1
-        try:
-            os.close(ctl.detach())
-            code = _become_worker(request, *fds)
-        except BaseException:  # noqa: BLE001
-            traceback.print_exc()
-        finally:
-            os._exit(code)
+    settings = {k: v for k, v in request.items() if k != "files"}
+    socket.send_fds(go, [json.dumps(settings).encode()], list(fds))
+    go.close()
     for fd in fds:
         os.close(fd)
     return _watch(ctl, child)
@@ -224,7 +259,6 @@ def _watch(ctl: socket.socket, child: int) -> int:
 
 def _become_worker(request: dict[str, Any], req_fd: int, rep_fd: int, out_fd: int) -> int:
     """Turn this fork into the student's worker: nothing of the grader left but the pipes."""
-    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(out_fd, 1)
