@@ -184,7 +184,7 @@ def _student_error_outcome(exc: StudentError, test) -> Outcome:
     if exc.kind == "MemoryError" or "can't allocate memory" in exc.message:
         return Outcome(False, f"{where}ran out of memory (the worker's memory limit): {exc.message}",
                        status="memory limit", output=exc.output)
-    plain = isinstance(exc, ImportFailed) or exc.kind == "MissingFunction"
+    plain = isinstance(exc, ImportFailed) or exc.kind in ("MissingFunction", "WrongResult")
     message = exc.message if plain else f"{where}raised {exc.kind}: {exc.message}"
     if exc.traceback:
         message += "\n" + exc.traceback.rstrip()

@@ -52,7 +52,7 @@ class GeneratorSeed:
 
 @dataclass(frozen=True)
 class Handle:
-    """An object kept alive inside the worker (an optimizer, a BatchNorm cache)."""
+    """An object kept inside the worker (a BatchNorm cache): it never crosses the pipe."""
 
     id: int
     type_name: str = ""

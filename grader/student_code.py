@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from grader.limits import Limits
-from grader.protocol import Handle
 from grader import syscall_filter
 from grader.sandbox import Worker, WorkerFailure, WorkerTimeout, isolation_summary, sandbox_mechanism
-from grader.spec import ExerciseSpec
+from grader.spec import Call, ExerciseSpec
 
 
 class StudentError(Exception):
@@ -147,10 +146,10 @@ class StudentCode:
         self.imported.add(module)
 
     def call(self, exercise: ExerciseSpec, function: str, args: list[Any] | None = None,
-             kwargs: dict[str, Any] | None = None, *, method_of: Handle | None = None, keep: bool = False,
-             return_args: list[str] | None = None, grad: dict[str, Any] | None = None, seed: int = 0,
-             program: str | None = None, seconds: float | None = None, load_module: bool = True) -> CallResult:
-        """Call ``function`` of the exercise's module (or a method of a kept object) in the worker.
+             kwargs: dict[str, Any] | None = None, *, return_args: list[str] | None = None,
+             grad: dict[str, Any] | None = None, seed: int = 0, program: str | None = None,
+             seconds: float | None = None, load_module: bool = True) -> CallResult:
+        """Call ``function`` of the exercise's module in the worker.
 
         ``program`` instead names a grader-owned function (``grader.training.recipe:train``)
         that drives the student's code from inside the worker; the exercise's forbidden
@@ -160,8 +159,8 @@ class StudentCode:
         """
         if load_module:
             self.load(exercise)
-        request = self._call_request(exercise, function, method_of, program, seconds, seed)
-        request.update(args=args or [], kwargs=kwargs or {}, keep=keep, return_args=return_args or [])
+        request = self._call_request(exercise, function, program, seconds, seed)
+        request.update(args=args or [], kwargs=kwargs or {}, return_args=return_args or [])
         if grad:
             request["grad"] = grad
         worker = self._ready_worker()
@@ -172,19 +171,20 @@ class StudentCode:
 
     def call_many(self, exercise: ExerciseSpec, function: str, calls: list[dict[str, Any]], *,
                   seed: int = 0, seeds: list[int] | None = None, return_args: list[str] | None = None,
-                  grads: list[dict[str, Any] | None] | None = None) -> list[CallResult]:
+                  grads: list[dict[str, Any] | None] | None = None, program: str | None = None) -> list[CallResult]:
         """Call ``function`` once per keyword set, in one request: the worker answers each call
         as it finishes, so a sweep of a hundred calls costs one round trip, not a hundred.
 
         ``seeds`` gives each call its own seed for the global RNG (else all get ``seed``);
-        ``grads``, each call's gradient request; ``return_args`` is as for :meth:`call`.
+        ``grads``, each call's gradient request; ``return_args`` and ``program`` are as for
+        :meth:`call`.
         Each call keeps its own clock, seed, output capture and limits, as with :meth:`call`;
         the first call that fails raises, and the rest are not run (but for a call that shared
         a frame with a value that could not be sent: it may have run, and its reply is dropped).
         """
         self.load(exercise)
         seeds, grads = seeds or [seed] * len(calls), grads or [None] * len(calls)
-        request = {**self._call_request(exercise, function, None, None, None, seed), "op": "call_many",
+        request = {**self._call_request(exercise, function, program, None, seed), "op": "call_many",
                    "return_args": return_args or [],
                    "calls": [{"kwargs": kwargs, "seed": s, "grad": g} for kwargs, s, g in zip(calls, seeds, grads)]}
         worker = self._ready_worker()
@@ -193,17 +193,50 @@ class StudentCode:
         self._check_terminal_output(worker.drain.total - raw_before, len(calls), replies[-1], function)
         return [self._result(reply, function) for reply in replies]
 
-    def _call_request(self, exercise: ExerciseSpec, function: str, method_of: Handle | None, program: str | None,
-                      seconds: float | None, seed: int) -> dict[str, Any]:
+    def call_chains(self, exercise: ExerciseSpec, steps: list[Call], inputs: list[dict[str, Any]], *, seed: int = 0,
+                    return_args: list[str] | None = None,
+                    grads: list[dict[str, Any] | None] | None = None) -> list[CallResult]:
+        """Run a spec's chain of calls once per input set, all in one request; one result per
+        input set, the last call's.
+
+        Each step takes its arguments by name from its input set or from an item of an
+        earlier step's saved result (``fwd[1]``), which stays in the worker: an opaque
+        cache never crosses the pipe. ``return_args`` and each set's ``grads`` apply to
+        its last step. The first call that fails raises, and the rest are not run.
+        """
+        self.load(exercise)
+        grads = grads or [None] * len(inputs)
+        calls, functions = [], []
+        for n, grad in enumerate(grads):
+            for i, step in enumerate(steps):
+                last = i == len(steps) - 1
+                target = self._call_request(exercise, step.function, None, None, seed)
+                calls.append({"target": target["target"], "opaque": target["opaque"], "forbid": target["forbid"],
+                              "set": n, "arg_refs": list(step.args), "kwarg_refs": dict(step.kwargs),
+                              "save": step.save, "seed": seed, "grad": grad if last else None,
+                              "return_args": (return_args or []) if last else []})
+                functions.append(step.function)
+        request = {**self._call_request(exercise, steps[0].function, None, None, seed), "op": "call_many",
+                   "inputs": inputs, "calls": calls}
+        worker = self._ready_worker()
+        raw_before = worker.drain.total
+        replies = self._timed(worker, request, count=len(calls))
+        self._check_terminal_output(worker.drain.total - raw_before, len(calls), replies[-1],
+                                    functions[len(replies) - 1])
+        results = [self._result(reply, function) for reply, function in zip(replies, functions)]
+        per_set = [results[k:k + len(steps)] for k in range(0, len(results), len(steps))]
+        return [CallResult(chain[-1].value, "".join(r.output for r in chain), chain[-1].returned_arg,
+                           chain[-1].args_after, chain[-1].grads) for chain in per_set]
+
+    def _call_request(self, exercise: ExerciseSpec, function: str, program: str | None, seconds: float | None,
+                      seed: int) -> dict[str, Any]:
         """The parts of a call request that name what runs and under which limits."""
         if program is not None:
             target, forbid, opaque = program, exercise.forbidden(), []
-        elif method_of is None:
-            spec = exercise.function(function.split(".")[0])
-            target: Any = f"{exercise.module}:{function}"
-            forbid, opaque = list(spec.forbid), list(spec.opaque_returns)
         else:
-            target, forbid, opaque = {"handle": method_of.id, "method": function}, exercise.forbidden(), []
+            spec = exercise.function(function.split(".")[0])
+            target = f"{exercise.module}:{function}"
+            forbid, opaque = list(spec.forbid), list(spec.opaque_returns)
         return {
             "op": "call", "target": target, "opaque": opaque, "seed": seed,
             "forbid": forbid, "device_rules": self.device_rules,
@@ -232,24 +265,6 @@ class StudentCode:
             returned_arg=reply.get("returned_arg") if reply.get("returned_arg") is not None else reply.get("returned_kwarg"),
             args_after=reply.get("args_after", {}), grads=reply.get("grads"),
         )
-
-    def set_grads(self, params: Handle, grads: list[Any]) -> None:
-        self._served({"op": "set_grad", "handle": params, "grads": grads})
-
-    def put(self, value: Any) -> Handle:
-        """Keep a value (e.g. a list of parameters) in the worker, for later calls to share."""
-        return self._served({"op": "put", "value": value, "device_rules": self.device_rules})["value"]
-
-    def get(self, handle: Handle) -> Any:
-        return self._served({"op": "get", "handle": handle})["value"]
-
-    def _served(self, request: dict[str, Any]) -> dict[str, Any]:
-        """A grader-side request (no student call); an error still becomes a verdict, never a crash."""
-        reply = self._timed(self._ready_worker(), request)
-        if "error" in reply:
-            e = reply["error"]
-            raise StudentError(e["type"], f"the worker could not {request['op']} a value: {e['message']}")
-        return reply
 
     def _timed(self, worker: Worker, request: dict[str, Any], seconds: float | None = None, *,
                count: int | None = None) -> Any:

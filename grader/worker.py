@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from grader import protocol
@@ -150,17 +151,6 @@ class Worker:
             return self.op_import(request)
         if op == "call":
             return self.op_call(request)
-        if op == "set_grad":
-            return self.op_set_grad(request)
-        if op == "get":
-            return {"value": self._handle(request["handle"])}
-        if op == "put":
-            value = self._live(request["value"])
-            if request.get("device_rules") == "meta":
-                from grader.device_rules import to_meta
-
-                value = to_meta(value)
-            return {"value": self._store(value)}
         raise ProtocolError(f"unknown op {op!r}")
 
     def op_import(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -233,9 +223,7 @@ class Worker:
         if reply["returned_arg"] is None:
             reply["returned_kwarg"] = next((k for k, v in kwargs.items() if result is v and _is_tensor(v)), None)
         opaque = set(request.get("opaque", []))
-        if request.get("keep"):
-            result = self._store(result)
-        elif opaque and isinstance(result, tuple):
+        if opaque and isinstance(result, tuple):
             result = tuple(self._store(v) if i in opaque else v for i, v in enumerate(result))
         if grad:
             reply["grads"] = self._grads(result, kwargs, grad)
@@ -244,13 +232,6 @@ class Worker:
             # Only the inputs the check names: others (an opaque cache, a generator) need not be encodable.
             reply["args_after"] = {"kwargs": {k: kwargs.get(k) for k in request["return_args"]}}
         return reply
-
-    def op_set_grad(self, request: dict[str, Any]) -> dict[str, Any]:
-        params = self._handle(request["handle"])
-        grads = [self._live(g) for g in request["grads"]]
-        for p, g in zip(params, grads):
-            p.grad = None if g is None else g.to(dtype=p.dtype, device=p.device)
-        return {"ok": True}
 
     # -- helpers ----------------------------------------------------------------------
     def _grads(self, result: Any, kwargs: dict[str, Any], grad: dict[str, Any]) -> Any:
@@ -288,9 +269,6 @@ class Worker:
         return None
 
     def _target(self, target: Any) -> Callable[..., Any]:
-        if isinstance(target, dict):
-            obj = self._handle(target["handle"])
-            return getattr(obj, target["method"])
         module, _, qualname = str(target).partition(":")
         obj: Any = sys.modules.get(module) or importlib.import_module(module)
         for attr in qualname.split("."):
@@ -445,13 +423,34 @@ def serve(req_fd: int, reply_fd: int, limits: dict[str, Any]) -> int:
 def _call_many(worker: Worker, request: dict[str, Any], request_id: Any, reply_fd: int) -> None:
     """Run one call per item (its keywords, seed and gradient request), sending the replies
     in frames of whatever finished within :data:`grader.protocol.COALESCE_SECONDS`; the
-    first error is the last reply."""
+    first error is the last reply.
+
+    An item may name its own function (``target``, ``opaque``, ``forbid``), and take its
+    arguments by name (``arg_refs``, ``kwarg_refs``) from one of the request's ``inputs``
+    sets (its ``set``) or from a result an earlier item of that set kept (``save``): a
+    spec's chain of calls, such as a BatchNorm forward whose cache feeds the backward,
+    then costs one round trip for every dtype together.
+    """
     calls = list(request.get("calls", []))
+    sets: list[dict[str, Any]] = [dict(inputs) for inputs in request.get("inputs") or []]
     pending: list[dict[str, Any]] = []
     sent = time.perf_counter()
     for index, call in enumerate(calls):
-        each = {"op": "call", "kwargs": call.get("kwargs", {}), "seed": call.get("seed", 0), "grad": call.get("grad")}
-        pending.append({**_serve(worker, {**request, **each}), "index": index})
+        each = {"op": "call", "kwargs": call.get("kwargs", {}), "seed": call.get("seed", 0), "grad": call.get("grad"),
+                **{k: call[k] for k in _PER_CALL if k in call}}
+        try:
+            if "set" in call:
+                saved, needs = sets[int(call["set"])], _function_name(each["target"])
+                each["args"] = [_saved(saved, ref, needs) for ref in call.get("arg_refs", [])]
+                each["kwargs"] = {k: _saved(saved, ref, needs) for k, ref in call.get("kwarg_refs", {}).items()}
+                reply = _serve(worker, {**request, **each})
+                if call.get("save") and "error" not in reply:
+                    saved[str(call["save"])] = _Kept(reply.get("value"), needs)
+            else:
+                reply = _serve(worker, {**request, **each})
+        except LookupError as exc:
+            reply = {"error": _error("WrongResult", str(exc), None)}
+        pending.append({**reply, "index": index})
         failed = "error" in pending[-1]
         if failed or index == len(calls) - 1 or time.perf_counter() - sent >= protocol.COALESCE_SECONDS:
             frames, refused = _pack_replies(pending, request_id)
@@ -460,6 +459,40 @@ def _call_many(worker: Worker, request: dict[str, Any], request_id: Any, reply_f
             pending, sent = [], time.perf_counter()
             if failed or refused:
                 return
+
+
+#: What an item of a ``call_many`` may set for itself, over the request's own.
+_PER_CALL = ("target", "opaque", "forbid", "return_args")
+
+
+@dataclass
+class _Kept:
+    """A result kept for a later call of a chain, and the function that returned it."""
+
+    value: Any
+    function: str
+
+
+def _function_name(target: Any) -> str:
+    return str(target).rpartition(":")[2] if isinstance(target, str) else "the call"
+
+
+def _saved(saved: dict[str, Any], ref: str, needs: str) -> Any:
+    """``name`` or ``name[i]``: an input, or an item of a result kept earlier in the chain
+    (a ``LookupError`` that tells the student which result lacked what)."""
+    name, _, index = str(ref).partition("[")
+    if name not in saved:
+        raise LookupError(f"{ref} names no input and no earlier result")
+    kept = saved[name]
+    value = kept.value if isinstance(kept, _Kept) else kept
+    if not index:
+        return value
+    i = int(index.rstrip("]"))
+    if not isinstance(value, (tuple, list)) or not -len(value) <= i < len(value):
+        what = f"a {type(value).__name__}" + (f" of {len(value)}" if isinstance(value, (tuple, list)) else "")
+        raise LookupError(f"{needs} needs item {i} of what {kept.function} returns, but it returned {what}; "
+                          "return what the stub's docstring says")
+    return value[i]
 
 
 def _pack_replies(replies: list[dict[str, Any]], request_id: Any) -> tuple[list[bytes], bool]:

@@ -41,6 +41,11 @@ def record(i):
     return i * 2
 def seen():
     return list(SEEN)
+def pair(x):
+    return x + 1, [x]
+def unpair(y, box):
+    box.append(y)
+    return box
 '''
 
 
@@ -136,6 +141,27 @@ def test_call_many_holds_each_call_to_its_own_clock(worker):
         many(worker, [1, 2, "hang", 4], timeout=1.0)
     assert time.perf_counter() - t0 < 3  # one call's clock, not four
     assert not worker.alive
+
+
+def chain(w, inputs, second=("unpair", {"y": "out[0]", "box": "out[1]"})):
+    """``pair`` then ``unpair`` (or ``second``) on each input set, in one request."""
+    calls = []
+    for n in range(len(inputs)):
+        calls += [{"set": n, "target": "probe:pair", "kwarg_refs": {"x": "x"}, "save": "out"},
+                  {"set": n, "target": f"probe:{second[0]}", "kwarg_refs": second[1]}]
+    return w.request_many({"op": "call_many", "calls": calls, "inputs": inputs}, len(calls), 10, 60)
+
+
+def test_a_chain_passes_results_inside_the_worker_one_namespace_per_input_set(worker):
+    replies = chain(worker, [{"x": 1}, {"x": 10}])
+    assert [r["value"] for r in replies] == [(2, [1]), [1, 2], (11, [10]), [10, 11]]
+
+
+def test_a_chain_that_needs_an_item_a_result_lacks_says_which_function_returned_what(worker):
+    replies = chain(worker, [{"x": 1}], second=("unpair", {"y": "out[0]", "box": "out[2]"}))
+    assert len(replies) == 2 and replies[1]["error"]["type"] == "WrongResult"
+    assert replies[1]["error"]["message"].startswith("unpair needs item 2 of what pair returns, but it returned a "
+                                                     "tuple of 2")
 
 
 def test_describe_exit_names_limits():

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from grader.checks import Outcome, comparable, fail
-from grader.compare import mismatches, plain
+from grader.compare import mismatches
 from grader.inputs import live, make_inputs, resolve
 from grader.spec import CompareTest, ExerciseSpec
 from grader.student_code import StudentCode
@@ -74,9 +74,10 @@ def _case(test: CompareTest, dtype: str | None) -> _Case:
 
 
 def _call_cases(test: CompareTest, exercise: ExerciseSpec, code: StudentCode, cases: list[_Case]) -> list[Any]:
-    """Every dtype's call: one request for a single function, a chain of calls each otherwise."""
+    """Every dtype's call (or chain of calls), all in one request."""
     if test.calls:
-        return [call_chain(test, exercise, code, case.inputs, case.grad) for case in cases]
+        return code.call_chains(exercise, test.calls, [case.inputs for case in cases], seed=test.seed,
+                                return_args=[*test.compare_inputs, *test.unchanged], grads=[case.grad for case in cases])
     return code.call_many(exercise, test.function, [case.inputs for case in cases], seed=test.seed,
                           return_args=[*test.compare_inputs, *test.unchanged], grads=[case.grad for case in cases])
 
@@ -87,25 +88,7 @@ def call_chain(test: CompareTest, exercise: ExerciseSpec, code: StudentCode, inp
     needs_args = [*test.compare_inputs, *test.unchanged]
     if not test.calls:
         return code.call(exercise, test.function, kwargs=inputs, return_args=needs_args, grad=grad, seed=test.seed)
-    saved: dict[str, Any] = dict(inputs)
-    result = None
-    for i, step in enumerate(test.calls):
-        last = i == len(test.calls) - 1
-        args = [_lookup(saved, a) for a in step.args]
-        kwargs = {k: _lookup(saved, v) for k, v in step.kwargs.items()}
-        result = code.call(exercise, step.function, args, kwargs, return_args=needs_args if last else None,
-                           grad=grad if last else None, seed=test.seed)
-        if step.save:
-            saved[step.save] = plain(result.value)
-    assert result is not None
-    return result
-
-
-def _lookup(saved: dict[str, Any], ref: str) -> Any:
-    """``name`` or ``name[i]``: an input, or an item of an earlier call's result."""
-    name, _, index = ref.partition("[")
-    value = saved[name]
-    return value[int(index.rstrip("]"))] if index else value
+    return code.call_chains(exercise, test.calls, [inputs], return_args=needs_args, grads=[grad], seed=test.seed)[0]
 
 
 def _sweep(test: CompareTest, exercise: ExerciseSpec, code: StudentCode, inputs: dict[str, Any]):

@@ -22,7 +22,7 @@ import torch
 
 from grader import devices
 
-from grader.checks import Outcome, comparable
+from grader.checks import Outcome, comparable, optimizer
 from grader.checks.compare import call_chain
 from grader.checks.cuda_agreement import to_cuda
 from grader.inputs import make_inputs
@@ -77,16 +77,12 @@ def current_judge() -> str:
 def _repeat(base: Any, exercise: ExerciseSpec, code: StudentCode, move) -> tuple[list[Any], str]:
     """The student-side calls of ``base``, with inputs moved by ``move``; returns the values seen."""
     if base.kind == "optimizer":
-        params = [move(p) for p in make_inputs(base.params, base.seed, base.dtypes[0]).values()]
-        handle = code.put([p.clone().requires_grad_(True) for p in params])
-        made = code.call(exercise, base.cls, [handle], dict(base.options), keep=True, seed=base.seed)
-        output, values = made.output, []
+        params = list(make_inputs(base.params, base.seed, base.dtypes[0]).values())
         rng = torch.Generator().manual_seed(base.seed + 1)
-        for _ in range(OPTIMIZER_STEPS):
-            code.set_grads(handle, [move(torch.randn(p.shape, generator=rng, dtype=torch.float64).to(p.dtype)) for p in params])
-            output += code.call(exercise, "step", method_of=made.value, seed=base.seed).output
-            values.append(code.get(handle))
-        return values, output
+        grads = [torch.randn((OPTIMIZER_STEPS, *p.shape), generator=rng, dtype=torch.float64).to(p.dtype) for p in params]
+        made = code.call(exercise, base.cls, [exercise.module, base.cls, move(params), dict(base.options), move(grads)],
+                         program=optimizer.PROGRAM, seed=base.seed)
+        return [made.value], made.output
     dtypes = getattr(base, "dtypes", None) or [None]
     inputs = tree_map(make_inputs(base.inputs, base.seed, dtypes[0]), move)
     if base.kind == "compare":

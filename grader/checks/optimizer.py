@@ -2,9 +2,9 @@
 
 The gradients for every step are drawn in the trusted process from the test's seed, so
 both optimizers see identical inputs and any difference is the update rule's. The
-worker steps the student's optimizer through all of them in one request
-(:mod:`grader.training.trajectory`); the parameters are compared after every step, and
-the first step that differs is reported.
+worker steps the student's optimizer through all of them, for every dtype of the test,
+in one request (:mod:`grader.training.trajectory`); the parameters are compared after
+every step, and the first step that differs is reported.
 """
 
 from __future__ import annotations
@@ -22,21 +22,16 @@ PROGRAM = "grader.training.trajectory:trajectory"
 
 
 def run(test: OptimizerTest, exercise: ExerciseSpec, code: StudentCode) -> Outcome:
-    output = ""
-    for dtype in test.dtypes:
-        params = list(make_inputs(test.params, test.seed, dtype).values())
-        rng = torch.Generator().manual_seed(test.seed + 1)
-        grads = [[torch.randn(p.shape, generator=rng, dtype=torch.float64).to(p.dtype) for p in params]
-                 for _ in range(test.steps)]
-
+    cases = [_case(test, dtype) for dtype in test.dtypes]
+    made = code.call_many(exercise, test.cls, [{
+        "module": exercise.module, "cls": test.cls, "params": [p.clone() for p in params],
+        "options": dict(test.options), "grads": [torch.stack([step[i] for step in grads]) for i in range(len(params))],
+    } for params, grads in cases], program=PROGRAM, seed=test.seed)
+    output = "".join(m.output for m in made)
+    for dtype, (params, grads), result in zip(test.dtypes, cases, made):
         ref_params = [p.clone().requires_grad_(True) for p in params]
         reference = resolve(test.reference)(ref_params, **test.options)
-
-        stacked = [torch.stack([step[i] for step in grads]) for i in range(len(params))]
-        made = code.call(exercise, test.cls, [exercise.module, test.cls, [p.clone() for p in params],
-                                              dict(test.options), stacked], program=PROGRAM, seed=test.seed)
-        output += made.output
-        got_stacked = made.value
+        got_stacked = result.value
         if (not isinstance(got_stacked, list) or len(got_stacked) != len(params)
                 or not all(isinstance(g, Received) and g.tensor.shape[:1] == (test.steps,) for g in got_stacked)):
             return Outcome(False, "the optimizer's trajectory did not come back one step at a time", output=output)
@@ -50,3 +45,11 @@ def run(test: OptimizerTest, exercise: ExerciseSpec, code: StudentCode) -> Outco
             if problems:
                 return Outcome(False, f"diverged from the reference at step {step} of {test.steps}: " + "; ".join(problems[:2]), output=output)
     return Outcome(True, output=output)
+
+
+def _case(test: OptimizerTest, dtype: str) -> tuple[list[torch.Tensor], list[list[torch.Tensor]]]:
+    """One dtype's parameters, and the gradients of every step drawn from the test's seed."""
+    params = list(make_inputs(test.params, test.seed, dtype).values())
+    rng = torch.Generator().manual_seed(test.seed + 1)
+    return params, [[torch.randn(p.shape, generator=rng, dtype=torch.float64).to(p.dtype) for p in params]
+                    for _ in range(test.steps)]
