@@ -186,7 +186,7 @@ class StudentCode:
         seeds, grads = seeds or [seed] * len(calls), grads or [None] * len(calls)
         request = {**self._call_request(exercise, function, program, None, seed), "op": "call_many",
                    "return_args": return_args or [],
-                   "calls": [{"kwargs": kwargs, "seed": s, "grad": g} for kwargs, s, g in zip(calls, seeds, grads)]}
+                   "calls": [_call_item(kwargs, s, g, seed) for kwargs, s, g in zip(calls, seeds, grads)]}
         worker = self._ready_worker()
         raw_before = worker.drain.total
         replies = self._timed(worker, request, count=len(calls))
@@ -285,3 +285,14 @@ class StudentCode:
             raise
         finally:
             self.spent += time.perf_counter() - t0
+
+
+def _call_item(kwargs: dict[str, Any], seed: int, grad: dict[str, Any] | None, default_seed: int) -> dict[str, Any]:
+    """One call of a ``call_many``: its keywords, and its seed and gradient request only where
+    they are not the request's (a sweep of a hundred calls then sends little but the keywords)."""
+    item: dict[str, Any] = {"kwargs": kwargs}
+    if seed != default_seed:
+        item["seed"] = seed
+    if grad:
+        item["grad"] = grad
+    return item

@@ -218,10 +218,14 @@ class Worker:
                                     f"{limit:,} allowed per call; remove or shorten the prints", None),
                     "output": out.text()}
 
-        reply: dict[str, Any] = {"output": out.text()}
-        reply["returned_arg"] = next((i for i, a in enumerate(args) if result is a and _is_tensor(a)), None)
-        if reply["returned_arg"] is None:
-            reply["returned_kwarg"] = next((k for k, v in kwargs.items() if result is v and _is_tensor(v)), None)
+        # Only what there is: a sweep's hundred replies are mostly a value, so every field
+        # left out is a node fewer to pack and unpack a hundred times.
+        reply: dict[str, Any] = {"output": out.text()} if out.total else {}
+        returned = next((i for i, a in enumerate(args) if result is a and _is_tensor(a)), None)
+        if returned is not None:
+            reply["returned_arg"] = returned
+        elif (returned := next((k for k, v in kwargs.items() if result is v and _is_tensor(v)), None)) is not None:
+            reply["returned_kwarg"] = returned
         opaque = set(request.get("opaque", []))
         if opaque and isinstance(result, tuple):
             result = tuple(self._store(v) if i in opaque else v for i, v in enumerate(result))
@@ -436,7 +440,8 @@ def _call_many(worker: Worker, request: dict[str, Any], request_id: Any, reply_f
     pending: list[dict[str, Any]] = []
     sent = time.perf_counter()
     for index, call in enumerate(calls):
-        each = {"op": "call", "kwargs": call.get("kwargs", {}), "seed": call.get("seed", 0), "grad": call.get("grad"),
+        each = {"op": "call", "kwargs": call.get("kwargs", {}), "seed": call.get("seed", request.get("seed", 0)),
+                "grad": call.get("grad"),
                 **{k: call[k] for k in _PER_CALL if k in call}}
         try:
             if "set" in call:

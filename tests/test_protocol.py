@@ -90,3 +90,39 @@ def test_deeply_nested_values_are_refused():
         value = [value]
     with pytest.raises(ProtocolError, match="nested too deeply"):
         protocol.pack(value)
+
+
+def _split(frame):
+    n_body, _ = protocol.HEADER.unpack(frame[: protocol.HEADER.size])
+    return frame[protocol.HEADER.size: protocol.HEADER.size + n_body], frame[protocol.HEADER.size + n_body:]
+
+
+def test_a_request_sends_a_large_constant_tensor_as_one_element_and_its_shape():
+    weight = torch.full((256, 512), float("nan"))
+    frame = protocol.pack({"w": weight}, fill_constants=True)
+    assert len(frame) < 1000  # not the 512 KiB of the tensor
+    got = protocol.unpack(*_split(frame), live=True)["w"]
+    assert got.shape == weight.shape and got.dtype == weight.dtype and got.isnan().all()
+    got[0, 0] = 1.0  # a tensor of its own, not a broadcast view
+    assert got[1, 1].isnan()
+
+
+@pytest.mark.parametrize("where", [0, 7, 4096, -1])
+def test_a_tensor_with_one_element_different_anywhere_travels_whole(where):
+    t = torch.zeros(8192)
+    t[where] = 1.0
+    got = protocol.unpack(*_split(protocol.pack({"t": t}, fill_constants=True)), live=True)["t"]
+    assert torch.equal(got, t)
+
+
+def test_negative_zero_is_not_taken_for_zero():
+    t = torch.zeros(8192)
+    t[5] = -0.0
+    got = protocol.unpack(*_split(protocol.pack({"t": t}, fill_constants=True)), live=True)["t"]
+    assert torch.equal(got.view(torch.int32), t.view(torch.int32))
+
+
+def test_the_trusted_side_refuses_a_repeated_value_in_a_reply():
+    frame = protocol.pack({"w": torch.zeros(8192)}, fill_constants=True)
+    with pytest.raises(ProtocolError, match="repeated value"):
+        protocol.unpack(*_split(frame))
