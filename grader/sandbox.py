@@ -281,6 +281,7 @@ class Worker:
         self.gpu = False
         self.forked = False
         self.transfer_seconds = 0.0
+        self._since = 0.0  # when the wait for the next reply began: the transfer clock
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> "Worker":
@@ -381,28 +382,43 @@ class Worker:
 
     # -- requests ---------------------------------------------------------------------
     def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send one request and wait at most ``timeout`` seconds for its reply.
-
-        Every request carries a fresh id that the reply must echo, so a frame forged by
-        student code (written to the reply pipe) or a reply left over from an earlier
-        request is detected, and the worker is replaced.
-        """
-        t0 = time.perf_counter()
-        request_id = self._send(message)
-        reply = self._reply(self._read(timeout, during="the call"), request_id)
-        self._count_transfer(t0, [reply])
-        return reply
+        """Send one request and wait at most ``timeout`` seconds for its reply."""
+        return self.receive(self.send(message), timeout)
 
     def request_many(self, message: dict[str, Any], count: int, timeout: float, total: float) -> list[dict[str, Any]]:
-        """Send a ``call_many`` and collect its ``count`` replies, in order; an error is the last.
+        """Send a ``call_many`` and collect its ``count`` replies (see :meth:`receive_many`)."""
+        return self.receive_many(self.send(message), count, timeout, total)
+
+    def send(self, message: dict[str, Any]) -> str:
+        """Send a request; returns the fresh id its replies must echo.
+
+        The id detects a frame forged by student code (written to the reply pipe) or a
+        reply left over from an earlier request, and the worker is then replaced.
+        """
+        self._sent += 1
+        self._since = time.perf_counter()
+        request_id = f"{self._sent}-{secrets.token_hex(8)}"
+        try:
+            protocol.write_frame(self.req_w, protocol.pack({**message, "id": request_id}, fill_constants=True))
+        except BrokenPipeError:
+            raise self._death("before the call") from None
+        return request_id
+
+    def receive(self, request_id: str, timeout: float) -> dict[str, Any]:
+        """The next reply to ``request_id``, within ``timeout`` seconds. A request that
+        carries a ``load`` gets two: the import's, then the call's (unless the import failed)."""
+        reply = self._reply(self._read(timeout, during="the call"), request_id)
+        self._since = self._count_transfer(self._since, [reply])
+        return reply
+
+    def receive_many(self, request_id: str, count: int, timeout: float, total: float) -> list[dict[str, Any]]:
+        """Collect a ``call_many``'s ``count`` replies, in order; an error is the last.
 
         The worker sends whatever calls finished at least every ``protocol.COALESCE_SECONDS``, so
         a frame must come within ``timeout`` (one call's clock) of the one before, and
         all within ``total``.
         """
-        t0 = time.perf_counter()
         end = time.monotonic() + total
-        request_id = self._send(message)
         replies: list[dict[str, Any]] = []
         while len(replies) < count and not (replies and "error" in replies[-1]):
             wait = min(timeout + protocol.COALESCE_SECONDS, max(end - time.monotonic(), 0.0))
@@ -411,18 +427,9 @@ class Worker:
             if not isinstance(batch, list) or not batch or not all(
                     isinstance(r, dict) and r.pop("index", None) == len(replies) + i for i, r in enumerate(batch)):
                 raise self._tampered()
-            t0 = self._count_transfer(t0, batch)
+            self._since = self._count_transfer(self._since, batch)
             replies += batch
         return replies
-
-    def _send(self, message: dict[str, Any]) -> str:
-        self._sent += 1
-        request_id = f"{self._sent}-{secrets.token_hex(8)}"
-        try:
-            protocol.write_frame(self.req_w, protocol.pack({**message, "id": request_id}, fill_constants=True))
-        except BrokenPipeError:
-            raise self._death("before the call") from None
-        return request_id
 
     def _reply(self, reply: dict[str, Any], request_id: str) -> dict[str, Any]:
         if reply.get("id") != request_id:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from grader.limits import Limits
 from grader import syscall_filter
@@ -121,26 +121,41 @@ class StudentCode:
 
     # -- calls ------------------------------------------------------------------------
     def load(self, exercise: ExerciseSpec) -> None:
-        """Import the exercise's module in the worker (once per worker), or raise why not."""
+        """Import the exercise's module in the worker (once per worker), or raise why not.
+
+        Calls need not: they carry the import with them (:meth:`_load_request`)."""
+        load = self._load_request(exercise)
+        if load is not None:
+            self._loaded(load["module"], lambda: self._timed(self._ready_worker(), {"op": "import", **load}))
+
+    def _load_request(self, exercise: ExerciseSpec) -> dict[str, Any] | None:
+        """What to import before the next call, or None if the worker has the module;
+        raises if it is missing or failed to import before."""
         module = exercise.module
         if module in self.broken:
             raise self.broken[module]
-        worker = self._ready_worker()
+        self._ready_worker()  # a fresh worker has imported nothing
         if module in self.imported:
-            return
+            return None
         if f"{module}.py" not in self.files:
             err = ImportFailed("MissingFile", f"{module}.py is not in the submission; add it (the stub is {module}.py)")
             self.broken[module] = err
             raise err
+        return {"module": module, "forbid": exercise.forbidden()}
+
+    def _loaded(self, module: str, reply: Callable[[], dict[str, Any]]) -> None:
+        """Take the import's reply; a module that failed to import, or hung or crashed the
+        worker while importing, is remembered, so its other tests fail at once."""
         try:
-            reply = self._timed(worker, {"op": "import", "module": module, "forbid": exercise.forbidden()})
+            got = reply()
         except WorkerFailure as exc:
             failure = type(exc)(f"importing {module}.py: {exc}", exc.output)
             self.broken[module] = failure
             raise failure from None
-        if "error" in reply:
-            e = reply["error"]
-            err = ImportFailed(e["type"], f"importing {module}.py failed: {e['type']}: {e['message']}", e.get("traceback"), reply.get("output", ""))
+        if "error" in got:
+            e = got["error"]
+            err = ImportFailed(e["type"], f"importing {module}.py failed: {e['type']}: {e['message']}",
+                               e.get("traceback"), got.get("output", ""))
             self.broken[module] = err
             raise err
         self.imported.add(module)
@@ -157,9 +172,7 @@ class StudentCode:
         for this one call (a training run needs minutes, a unit call seconds). A program
         that uses only other modules of the submission passes ``load_module=False``.
         """
-        if load_module:
-            self.load(exercise)
-        request = self._call_request(exercise, function, program, seconds, seed)
+        request = self._call_request(exercise, function, program, seconds, seed, load=load_module)
         request.update(args=args or [], kwargs=kwargs or {}, return_args=return_args or [])
         if grad:
             request["grad"] = grad
@@ -182,9 +195,8 @@ class StudentCode:
         the first call that fails raises, and the rest are not run (but for a call that shared
         a frame with a value that could not be sent: it may have run, and its reply is dropped).
         """
-        self.load(exercise)
         seeds, grads = seeds or [seed] * len(calls), grads or [None] * len(calls)
-        request = {**self._call_request(exercise, function, program, None, seed), "op": "call_many",
+        request = {**self._call_request(exercise, function, program, None, seed, load=True), "op": "call_many",
                    "return_args": return_args or [],
                    "calls": [_call_item(kwargs, s, g, seed) for kwargs, s, g in zip(calls, seeds, grads)]}
         worker = self._ready_worker()
@@ -204,7 +216,6 @@ class StudentCode:
         cache never crosses the pipe. ``return_args`` and each set's ``grads`` apply to
         its last step. The first call that fails raises, and the rest are not run.
         """
-        self.load(exercise)
         grads = grads or [None] * len(inputs)
         calls, functions = [], []
         for n, grad in enumerate(grads):
@@ -216,7 +227,7 @@ class StudentCode:
                               "save": step.save, "seed": seed, "grad": grad if last else None,
                               "return_args": (return_args or []) if last else []})
                 functions.append(step.function)
-        request = {**self._call_request(exercise, steps[0].function, None, None, seed), "op": "call_many",
+        request = {**self._call_request(exercise, steps[0].function, None, None, seed, load=True), "op": "call_many",
                    "inputs": inputs, "calls": calls}
         worker = self._ready_worker()
         raw_before = worker.drain.total
@@ -229,8 +240,10 @@ class StudentCode:
                            chain[-1].args_after, chain[-1].grads) for chain in per_set]
 
     def _call_request(self, exercise: ExerciseSpec, function: str, program: str | None, seconds: float | None,
-                      seed: int) -> dict[str, Any]:
-        """The parts of a call request that name what runs and under which limits."""
+                      seed: int, *, load: bool = False) -> dict[str, Any]:
+        """The parts of a call request that name what runs and under which limits; with
+        ``load``, also the import of the exercise's module if the worker still needs it."""
+        needs = self._load_request(exercise) if load else None
         if program is not None:
             target, forbid, opaque = program, exercise.forbidden(), []
         else:
@@ -238,6 +251,7 @@ class StudentCode:
             target = f"{exercise.module}:{function}"
             forbid, opaque = list(spec.forbid), list(spec.opaque_returns)
         return {
+            **({"load": needs} if needs else {}),
             "op": "call", "target": target, "opaque": opaque, "seed": seed,
             "forbid": forbid, "device_rules": self.device_rules,
             "output_limit": int(self.call_limits.output_mb_per_call * (1 << 20)),
@@ -276,9 +290,14 @@ class StudentCode:
         clock = seconds or self.call_limits.call_seconds
         t0 = time.perf_counter()
         try:
+            request_id = worker.send(request)
+            if "load" in request:
+                self._loaded(request["load"]["module"],
+                             lambda: worker.receive(request_id, min(self.call_limits.call_seconds, left)))
+            rest = left - (time.perf_counter() - t0)
             if count is None:
-                return worker.request(request, min(clock, left))
-            return worker.request_many(request, count, clock, left)
+                return worker.receive(request_id, min(clock, rest))
+            return worker.receive_many(request_id, count, clock, rest)
         except WorkerTimeout as exc:
             if time.perf_counter() - t0 >= left - 1e-3:
                 raise BudgetExhausted(f"the submission used up its {self.limits.submission_seconds:g} s time budget") from exc

@@ -413,6 +413,13 @@ def serve(req_fd: int, reply_fd: int, limits: dict[str, Any]) -> int:
         except EOFError:
             return 0
         request_id = request.get("id") if isinstance(request, dict) else None
+        if isinstance(request, dict) and isinstance(request.get("load"), dict):
+            # The module this call needs, imported first with its own reply: no round trip of its own.
+            load = request["load"]
+            loaded = _serve(worker, {"op": "import", "module": load.get("module"), "forbid": load.get("forbid", [])})
+            protocol.write_frame(reply_fd, protocol.pack({**loaded, "id": request_id}))
+            if "error" in loaded:
+                continue
         if isinstance(request, dict) and request.get("op") == "call_many":
             _call_many(worker, request, request_id, reply_fd)
             continue

@@ -94,6 +94,29 @@ def test_infinite_loop_times_out_and_the_rest_is_graded_in_a_fresh_worker(tmp_pa
     assert report.score == report.max_score - 2
 
 
+def test_a_module_that_hangs_while_importing_costs_one_clock_and_loses_only_its_exercise(tmp_path, all_specs):
+    """The import travels with the first call, yet a hang is still told apart from the call's:
+    the first test times out importing, the module's other tests fail at once with the same
+    verdict (no clock each), and the other exercises are graded in a fresh worker."""
+    import time
+
+    from grader.limits import Limits
+
+    t0 = time.perf_counter()
+    report = grade_dir(_module_hangs(tmp_path), all_specs, limits=Limits(call_seconds=2.0))
+    assert time.perf_counter() - t0 < 30
+    xavier = [t for t in report.tests() if t.exercise == "xavier" and t.max_score]
+    assert {t.status for t in xavier} == {"timeout"}
+    assert all(t.message.startswith("importing xavier_init.py: no answer within 2 s") for t in xavier)
+    assert all(t.score == t.max_score for t in report.tests() if t.exercise != "xavier")
+
+
+def _module_hangs(tmp_path):
+    sub = solution_copy(tmp_path)
+    (sub / "xavier_init.py").write_text("while True:\n    pass\n" + XAVIER.read_text())
+    return sub
+
+
 def test_megabytes_of_output_lose_the_tests_that_print_them_and_nothing_else(tmp_path, xavier_spec):
     source = XAVIER.read_text().replace(
         "    fan_in, fan_out = fan_in_and_fan_out(tensor)\n    bound",
