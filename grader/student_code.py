@@ -176,10 +176,7 @@ class StudentCode:
         request.update(args=args or [], kwargs=kwargs or {}, return_args=return_args or [])
         if grad:
             request["grad"] = grad
-        worker = self._ready_worker()
-        raw_before = worker.drain.total
-        reply = self._timed(worker, request, seconds)
-        self._check_terminal_output(worker.drain.total - raw_before, 1, reply, function)
+        reply, = self._exchange(request, [function], seconds)
         return self._result(reply, function)
 
     def call_many(self, exercise: ExerciseSpec, function: str, calls: list[dict[str, Any]], *,
@@ -199,11 +196,7 @@ class StudentCode:
         request = {**self._call_request(exercise, function, program, None, seed, load=True), "op": "call_many",
                    "return_args": return_args or [],
                    "calls": [_call_item(kwargs, s, g, seed) for kwargs, s, g in zip(calls, seeds, grads)]}
-        worker = self._ready_worker()
-        raw_before = worker.drain.total
-        replies = self._timed(worker, request, count=len(calls))
-        self._check_terminal_output(worker.drain.total - raw_before, len(calls), replies[-1], function)
-        return [self._result(reply, function) for reply in replies]
+        return [self._result(reply, function) for reply in self._exchange(request, [function] * len(calls))]
 
     def call_chains(self, exercise: ExerciseSpec, steps: list[Call], inputs: list[dict[str, Any]], *, seed: int = 0,
                     return_args: list[str] | None = None,
@@ -229,15 +222,24 @@ class StudentCode:
                 functions.append(step.function)
         request = {**self._call_request(exercise, steps[0].function, None, None, seed, load=True), "op": "call_many",
                    "inputs": inputs, "calls": calls}
-        worker = self._ready_worker()
-        raw_before = worker.drain.total
-        replies = self._timed(worker, request, count=len(calls))
-        self._check_terminal_output(worker.drain.total - raw_before, len(calls), replies[-1],
-                                    functions[len(replies) - 1])
+        replies = self._exchange(request, functions)
         results = [self._result(reply, function) for reply, function in zip(replies, functions)]
         per_set = [results[k:k + len(steps)] for k in range(0, len(results), len(steps))]
         return [CallResult(chain[-1].value, "".join(r.output for r in chain), chain[-1].returned_arg,
                            chain[-1].args_after, chain[-1].grads) for chain in per_set]
+
+    def _exchange(self, request: dict[str, Any], functions: list[str],
+                  seconds: float | None = None) -> list[dict[str, Any]]:
+        """Send a ``call`` (one function) or ``call_many`` (one per call) and return its replies,
+        refusing the calls if they flooded the worker's terminal."""
+        worker = self._ready_worker()
+        raw_before = worker.drain.total
+        many = request["op"] == "call_many"
+        got = self._timed(worker, request, seconds, count=len(functions) if many else None)
+        replies = got if many else [got]
+        self._check_terminal_output(worker.drain.total - raw_before, len(functions), replies[-1],
+                                    functions[len(replies) - 1])
+        return replies
 
     def _call_request(self, exercise: ExerciseSpec, function: str, program: str | None, seconds: float | None,
                       seed: int, *, load: bool = False) -> dict[str, Any]:
